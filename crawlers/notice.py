@@ -1,0 +1,131 @@
+"""The one normalized notice every parser yields (design.md §2), validated where it is made.
+
+A notice that breaks a convention (a CPV with its check digit, an alpha-3 country, a repeated code)
+is refused here with a message naming the field, so no parser can store a half-normalized record.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+NoticeType = Literal["contract-notice", "prior-information", "award", "change", "other"]
+ContractNature = Literal["works", "supplies", "services"]
+Procedure = Literal["open", "restricted", "negotiated", "competitive-dialogue", "innovation-partnership", "other"]
+
+_CPV = re.compile(r"\d{8}")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_LANGUAGE = re.compile(r"[a-z]{2}")
+_NUTS = re.compile(r"[A-Z]{2}[0-9A-Z]{0,3}")
+_SOURCE = re.compile(r"(ted|boamp|be|feed:[a-z0-9][a-z0-9_.-]*)")
+_DEADLINE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?)?")
+
+MAX_TEXT = 100_000
+
+
+def _cpv(value: str) -> str:
+    if not _CPV.fullmatch(value):
+        raise ValueError(f"CPV code must be 8 digits without check digit, got {value!r}")
+    return value
+
+
+def _nuts(value: str) -> str:
+    if not _NUTS.fullmatch(value):
+        raise ValueError(f"not a NUTS code: {value!r}")
+    return value
+
+
+def _no_repeats(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError(f"repeated codes in {values}")
+    return values
+
+
+def _deadline(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _DEADLINE.fullmatch(value):
+        raise ValueError(f"deadline must be ISO 8601 (date, or date and time with offset), got {value!r}")
+    datetime.fromisoformat(value)  # rejects impossible dates such as 2026-02-30
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Cpv = Annotated[str, AfterValidator(_cpv)]
+Nuts = Annotated[str, AfterValidator(_nuts)]
+Country = Annotated[str, Field(pattern=_COUNTRY.pattern)]
+Language = Annotated[str, Field(pattern=_LANGUAGE.pattern)]
+Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_not_blank)]
+Money = Annotated[float, Field(gt=0)]
+
+
+class Buyer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Text
+    country: Country | None
+    id: str | None = None
+    town: str | None = None
+
+
+class Lot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: Text | None = None
+    cpv_main: Cpv | None = None
+    cpv_additional: Annotated[list[Cpv], AfterValidator(_no_repeats)] = []
+    nuts: Annotated[list[Nuts], AfterValidator(_no_repeats)] = []
+    estimated_value: Money | None = None
+
+
+class Notice(BaseModel):
+    """A publication of a procedure, whatever its source; JSON names as in design.md §2."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Annotated[str, Field(pattern=_SOURCE.pattern)]
+    source_id: Annotated[str, Field(min_length=1, max_length=300)]
+    notice_type: NoticeType
+    title: Text
+    description: Text | None = None
+    buyer: Buyer
+    cpv_main: Cpv | None = None
+    cpv_additional: Annotated[list[Cpv], AfterValidator(_no_repeats)] = []
+    nuts: Annotated[list[Nuts], AfterValidator(_no_repeats)] = []
+    contract_nature: ContractNature | None = None
+    procedure: Procedure | None = None
+    published: date
+    deadline: Annotated[str | None, AfterValidator(_deadline)] = None
+    estimated_value: Money | None = None
+    currency: Annotated[str, Field(pattern=r"[A-Z]{3}")] | None = None
+    lots: list[Lot] = Field(min_length=1)
+    languages: Annotated[list[Language], AfterValidator(_no_repeats)] = Field(min_length=1)
+    url: str | None = None
+    documents_url: str | None = None
+    related: Annotated[list[str], AfterValidator(_no_repeats)] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Notice:
+        if self.cpv_main is not None and self.cpv_main in self.cpv_additional:
+            raise ValueError(f"cpv_additional repeats cpv_main {self.cpv_main}")
+        if (self.estimated_value is None) != (self.currency is None):
+            raise ValueError("currency is given exactly when estimated_value is")
+        if self.notice_type == "award" and self.deadline is not None:
+            raise ValueError("an award notice has no tender deadline")
+        lot_ids = [lot.id for lot in self.lots]
+        if len(set(lot_ids)) != len(lot_ids):
+            raise ValueError(f"repeated lot ids {lot_ids}")
+        return self
+
+    def to_json_dict(self) -> dict[str, object]:
+        """The §2 JSON object (dates as ISO strings)."""
+        return self.model_dump(mode="json")

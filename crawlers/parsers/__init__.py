@@ -1,0 +1,145 @@
+"""Bytes in, normalized notices out: the source format is detected from the content.
+
+One file may hold one notice (an XML document) or many (a page of API records). A record that cannot be
+normalized becomes a `RecordFailure` naming the record and the reason; the records around it are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from pydantic import ValidationError
+
+from ..notice import Notice
+from .be import parse_be_publication
+from .boamp import parse_boamp_record, parse_boamp_xml
+from .eforms import EFORMS_ROOTS, parse_eforms
+from .fields import NoticeError
+from .ted_legacy import parse_ted_export
+from .xml import MAX_DOCUMENT_BYTES, local_name, parse_xml
+
+__all__ = ["NoticeError", "ParseOutcome", "ParsedNotice", "RecordFailure", "parse_bytes"]
+
+
+@dataclass(frozen=True)
+class ParsedNotice:
+    notice: Notice
+    raw: bytes
+    """The record as the source gave it: the XML document, or one JSON record."""
+    record: str
+    """Where the record sits in its file (`results[3]`); empty for a whole document."""
+    format: str
+
+
+@dataclass(frozen=True)
+class RecordFailure:
+    record: str
+    reason: str
+
+
+@dataclass
+class ParseOutcome:
+    notices: list[ParsedNotice] = field(default_factory=list)
+    failures: list[RecordFailure] = field(default_factory=list)
+
+
+def _summarize(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors()[:3]:
+        where = ".".join(str(p) for p in item["loc"]) or "notice"
+        parts.append(f"{where}: {item['msg']}")
+    more = error.error_count() - 3
+    return "invalid notice: " + "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _attempt(
+    outcome: ParseOutcome, record: str, fmt: str, raw: bytes, build: Callable[[], Notice]
+) -> None:
+    try:
+        notice = build()
+    except ValidationError as error:
+        outcome.failures.append(RecordFailure(record, _summarize(error)))
+    except NoticeError as error:
+        outcome.failures.append(RecordFailure(record, str(error)))
+    else:
+        outcome.notices.append(ParsedNotice(notice, raw, record, fmt))
+
+
+def _parse_xml_document(data: bytes, outcome: ParseOutcome) -> None:
+    root = parse_xml(data)
+    name = local_name(root)
+    if name in EFORMS_ROOTS:
+        _attempt(outcome, "", "eforms", data, lambda: parse_eforms(root))
+    elif name == "TED_EXPORT":
+        _attempt(outcome, "", "ted-legacy", data, lambda: parse_ted_export(root))
+    elif name == "ANNONCE":
+        _attempt(outcome, "", "boamp-xml", data, lambda: parse_boamp_xml(root))
+    else:
+        raise NoticeError(f"unknown XML document <{name}>: not eForms, TED_EXPORT nor BOAMP")
+
+
+def _json_records(document: Any, where: str = "") -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """(record path, format, record) for every notice record in a JSON document, through known wrappers:
+    BOAMP pages `{results: [...]}` and exports `[...]`, BE pages `{publications: [...]}`, and the
+    `{json: ...}` / `{data: ...}` envelopes in which recorded answers are kept."""
+    if isinstance(document, list):
+        for index, item in enumerate(document):
+            yield from _json_records(item, f"{where}[{index}]")
+        return
+    if not isinstance(document, Mapping):
+        raise NoticeError(f"{where or 'document'}: expected a JSON object or list")
+    if "idweb" in document:
+        yield where or "record", "boamp-json", document
+    elif "publicationWorkspaceId" in document:
+        yield where or "record", "be-json", document
+    elif isinstance(document.get("results"), list):
+        yield from _json_records(document["results"], f"{where}results" if not where else f"{where}.results")
+    elif isinstance(document.get("publications"), list):
+        key = "publications" if not where else f"{where}.publications"
+        yield from _json_records(document["publications"], key)
+    elif isinstance(document.get("json"), Mapping | list):
+        yield from _json_records(document["json"], f"{where}.json" if where else "json")
+    elif isinstance(document.get("data"), Mapping | list):
+        yield from _json_records(document["data"], f"{where}.data" if where else "data")
+    else:
+        keys = ", ".join(sorted(document)[:8])
+        raise NoticeError(f"{where or 'document'}: not a BOAMP or BE record nor a page of them (keys: {keys})")
+
+
+def _parse_json_document(data: bytes, outcome: ParseOutcome) -> None:
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise NoticeError(f"malformed JSON: {error}") from None
+    for record, fmt, item in _json_records(document):
+        raw = json.dumps(item, ensure_ascii=False, sort_keys=True).encode()
+        parse: Callable[[Mapping[str, Any]], Notice] = (
+            parse_boamp_record if fmt == "boamp-json" else parse_be_publication
+        )
+        _attempt(outcome, record, fmt, raw, lambda item=item, parse=parse: parse(item))  # type: ignore[misc]
+
+
+def parse_bytes(data: bytes) -> ParseOutcome:
+    """Every notice in a file's content; a failure of the whole file is one failure with an empty record."""
+    outcome = ParseOutcome()
+    try:
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise NoticeError(f"file too large: {len(data):,} bytes (limit {MAX_DOCUMENT_BYTES:,})")
+        start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        if not start:
+            raise NoticeError("empty file")
+        if start == b"<":
+            _parse_xml_document(data, outcome)
+        elif start in (b"{", b"["):
+            _parse_json_document(data, outcome)
+        else:
+            raise NoticeError("neither XML nor JSON: cannot tell the source")
+    except NoticeError as error:
+        outcome.failures.append(RecordFailure("", str(error)))
+    except etree.LxmlError as error:
+        outcome.failures.append(RecordFailure("", f"XML error: {error}"))
+    return outcome
