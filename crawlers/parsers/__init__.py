@@ -65,6 +65,8 @@ def _attempt(
         outcome.failures.append(RecordFailure(record, _summarize(error)))
     except NoticeError as error:
         outcome.failures.append(RecordFailure(record, str(error)))
+    except Exception as error:  # a parser bug on one record must not lose the records around it
+        outcome.failures.append(RecordFailure(record, f"parser error {type(error).__name__}: {error}"))
     else:
         outcome.notices.append(ParsedNotice(notice, raw, record, fmt))
 

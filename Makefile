@@ -1,0 +1,41 @@
+# PIB: every target installs what it needs into .venv by itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: help install run test lint format bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install PIB with its development tools
+
+run: $(STAMP)  ## the main job on the embedded default: ingest the recorded notices, show what was stored
+	-$(BIN)/pib ingest tests/fixtures
+	$(BIN)/pib stats
+
+test: $(STAMP)  ## all tests, on SQLite and on PostgreSQL ($(PG_URL))
+	PIB_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy config crawlers watch consortium notifications pib
+
+format: $(STAMP)  ## format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)  ## benchmarks, as ratios against baselines measured in the same run
+	PIB_BENCH_POSTGRES_URL=$(PG_URL) $(BIN)/python -m bench
+
+clean:  ## remove the virtual environment and local data
+	rm -rf $(VENV) var

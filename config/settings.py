@@ -1,0 +1,101 @@
+"""The one settings object of the service: `PIB_*` environment variables, then an optional TOML file.
+
+Defaults need no set-up: an SQLite file under `var/`, an outbox folder of `.eml` files, the real source
+endpoints (overridden by the tests and `pib demo` to point at the local replay server).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+
+class Feed(BaseModel):
+    name: str = Field(pattern=r"[a-z0-9][a-z0-9_.-]*")
+    url: str
+    kind: Literal["feed", "listing"] = "feed"
+    """`feed` for RSS/Atom; `listing` for an HTML page of links without a feed."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PIB_", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///var/pib.sqlite"
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+
+    # Sources (design.md §3): base URLs are settings so spiders run against the local replay server.
+    ted_api_url: str = "https://api.ted.europa.eu"
+    ted_countries: list[str] = ["BEL", "FRA"]
+    boamp_api_url: str = "https://boamp-datadila.opendatasoft.com"
+    be_api_url: str = "https://www.publicprocurement.be"
+    be_token: SecretStr | None = None
+    be_client_id: str | None = None
+    be_client_secret: SecretStr | None = None
+    feeds: list[Feed] = []
+
+    # Crawling politeness.
+    user_agent: str = "PIB tender monitor (+https://github.com/pib-portail/pib)"
+    download_delay: float = 1.0
+    max_requests_per_run: int = 5_000
+
+    # Email.
+    email_backend: Literal["outbox", "smtp", "sendgrid"] = "outbox"
+    outbox_dir: Path = Path("var/outbox")
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_host: str = "https://api.sendgrid.com"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "PIB <alerts@pib.example>"
+    public_url: str = "http://localhost:8000"
+
+    @field_validator("ted_countries", mode="before")
+    @classmethod
+    def _split_countries(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part.strip().upper() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_development_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
+            raise ValueError("PIB_SECRET_KEY must be set in production (signed links depend on it)")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("PIB_CONFIG_FILE")
+        if config_file:
+            if not Path(config_file).is_file():
+                raise FileNotFoundError(f"PIB_CONFIG_FILE names {config_file!r}, which is not a file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once; tests call `get_settings.cache_clear()` after changing them."""
+    return Settings()

@@ -1,0 +1,125 @@
+"""`pib`: the one entry point of the service (design.md §3)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
+
+from crawlers.ingest import iter_files, parse_file
+from crawlers.store.service import StoreSummary
+
+app = typer.Typer(help="PIB: tender alerts, anonymous interest and partner groups for business clusters.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+Paths = Annotated[list[Path], typer.Argument(help="Notice files, or folders searched for .xml and .json files.")]
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[], None]]:
+    """A progress bar on a terminal (stderr); nothing when stderr is redirected, so logs stay clean."""
+    console = Console(stderr=True)
+    with Progress(
+        *Progress.get_default_columns(), MofNCompleteColumn(), console=console, disable=not console.is_terminal
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda: progress.advance(task)
+
+
+@app.command()
+def parse(paths: Paths) -> None:
+    """Print the normalized notices of files as JSON Lines; failures on stderr, exit 1 if any."""
+    failed = 0
+    for path in iter_files(paths):
+        result = parse_file(path)
+        for parsed in result.outcome.notices:
+            sys.stdout.write(json.dumps(parsed.notice.to_json_dict(), ensure_ascii=False) + "\n")
+        for failure in result.outcome.failures:
+            failed += 1
+            where = f"{path} [{failure.record}]" if failure.record else str(path)
+            _err(f"{where}: {failure.reason}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: StoreSummary, files: int) -> None:
+    _err(f"ingested {files} files: {summary.describe()}")
+    for failure in summary.failures[:50]:
+        _err(f"  failed: {failure}")
+    if summary.failed > 50:
+        _err(f"  ... and {summary.failed - 50} more: see `pib errors`")
+
+
+@app.command()
+def ingest(paths: Paths) -> None:
+    """Parse and store files (idempotent); failures are set aside and listed, exit 1 if any."""
+    from crawlers.ingest import ingest_files
+    from pib.db import ready_engine
+
+    engine = ready_engine()
+    files = list(iter_files(paths))
+    with _progress(len(files), "ingesting") as advance:
+        summary = ingest_files(engine, files, on_file=lambda _path: advance())
+    _print_summary(summary, len(files))
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    source: Annotated[str | None, typer.Option(help="Only this source (ted, boamp, be, feed:NAME).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only notices published on or after this date.")] = None,
+) -> None:
+    """Print the stored notices as JSON Lines (design.md §2)."""
+    from crawlers.store.service import export_notices
+    from pib.db import ready_engine
+
+    since_date = None
+    if since:
+        try:
+            since_date = date.fromisoformat(since)
+        except ValueError:
+            _err(f"--since: not a date (YYYY-MM-DD): {since!r}")
+            raise typer.Exit(2) from None
+    for data in export_notices(ready_engine(), source=source, since=since_date):
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def errors(limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50) -> None:
+    """List the files and records set aside, with where and why."""
+    import sqlalchemy as sa
+
+    from crawlers.store.models import ParseErrorRecord
+    from pib.db import ready_engine
+
+    table = ParseErrorRecord.__table__  # type: ignore[attr-defined]
+    with ready_engine().connect() as connection:
+        rows = connection.execute(sa.select(table).order_by(table.c.id.desc()).limit(limit)).mappings().all()
+    for row in rows:
+        where = f"{row['origin']} [{row['record']}]" if row["record"] else row["origin"]
+        typer.echo(f"{row['created_at']:%Y-%m-%d %H:%M} {where}: {row['reason']}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the latest migration."""
+    from config.settings import get_settings
+    from pib.db import upgrade
+
+    upgrade(get_settings().database_url)
+    _err("database is up to date")

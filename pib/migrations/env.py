@@ -1,0 +1,39 @@
+"""Alembic environment: the tables of every package, on the database of the settings (or the URL given)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+from crawlers.store.db import get_engine
+from pib.models import import_all_models
+
+import_all_models()
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def run_migrations() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    connectable = config.attributes.get("connection")
+    if connectable is None:
+        with get_engine(url).connect() as connection:
+            _run(connection)
+    else:
+        _run(connectable)
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    if connection.in_transaction():
+        connection.commit()
+
+
+run_migrations()
