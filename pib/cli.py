@@ -115,6 +115,36 @@ def errors(limit: Annotated[int, typer.Option(help="How many, newest first.")] =
         typer.echo(f"{row['created_at']:%Y-%m-%d %H:%M} {where}: {row['reason']}")
 
 
+@app.command()
+def stats() -> None:
+    """What the store holds: notices per source and type, files set aside, the latest notices."""
+    import sqlalchemy as sa
+
+    from crawlers.store.service import error_table, notice_table
+    from pib.db import ready_engine
+
+    with ready_engine().connect() as connection:
+        per_kind = connection.execute(
+            sa.select(notice_table.c.source, notice_table.c.notice_type, sa.func.count())
+            .group_by(notice_table.c.source, notice_table.c.notice_type)
+            .order_by(notice_table.c.source, notice_table.c.notice_type)
+        ).all()
+        set_aside = connection.execute(sa.select(sa.func.count()).select_from(error_table)).scalar_one()
+        latest = connection.execute(
+            sa.select(notice_table.c.source, notice_table.c.source_id, notice_table.c.published, notice_table.c.title)
+            .order_by(notice_table.c.published.desc(), notice_table.c.id.desc())
+            .limit(5)
+        ).all()
+    total = sum(n for *_, n in per_kind)
+    typer.echo(f"{total} notices stored")
+    for source, notice_type, n in per_kind:
+        typer.echo(f"  {source:<8} {notice_type:<18} {n:>6}")
+    typer.echo(f"{set_aside} files or records set aside (`pib errors` lists them)")
+    typer.echo("latest:")
+    for source, source_id, published, title in latest:
+        typer.echo(f"  {published} {source}:{source_id}  {title[:80]}")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to the latest migration."""
@@ -123,3 +153,13 @@ def db_upgrade() -> None:
 
     upgrade(get_settings().database_url)
     _err("database is up to date")
+
+
+def _register_commands() -> None:
+    from pib import cli_crawl, cli_watch
+
+    cli_crawl.register(app)
+    cli_watch.register(app)
+
+
+_register_commands()

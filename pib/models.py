@@ -2,4 +2,7 @@
 
 
 def import_all_models() -> None:
-    import crawlers.store.models  # noqa: F401
+    import crawlers.crawl.models
+    import crawlers.store.models
+    import crawlers.store.procedures
+    import watch.models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Tables of the crawl: checkpoints and the health record of each run."""

@@ -1,0 +1,1 @@
+"""Linking the publications of one procedure across sources and versions."""

@@ -1,0 +1,7 @@
+"""Commands of the crawl: `pib crawl`, `pib sources`."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the crawl commands to the `pib` app."""

@@ -1,0 +1,100 @@
+"""Tables of the watch: member firms, their users, watch profiles, matches and feedback.
+
+Members and users are shared by the later stages (notifications email the users, the consortium
+records the members' interests), which read these tables but never write their columns.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from crawlers.store.models import JSONColumn, utcnow
+
+
+class Member(SQLModel, table=True):
+    """A member firm of the cluster."""
+
+    __tablename__ = "member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=300, sa_column_kwargs={"unique": True})
+    active: bool = True
+    competences: dict[str, Any] = Field(default_factory=dict, sa_type=JSONColumn)
+    """What the firm does (members file §5 `competences`): cpv, keywords, regions, and more."""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A person of a member firm who receives the alerts."""
+
+    __tablename__ = "member_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    email: str = Field(max_length=320, sa_column_kwargs={"unique": True})
+    language: str = Field(default="fr", max_length=2)
+    active: bool = True
+    email_disabled_reason: str | None = None
+    """Set when the address was refused for good (bounce); staff see why."""
+    unsubscribed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Profile(SQLModel, table=True):
+    """A watch profile of a member (design.md §5 and §6)."""
+
+    __tablename__ = "watch_profile"
+    __table_args__ = (sa.UniqueConstraint("member_id", "name", name="uq_profile_member_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    cpv: list[str] = Field(default_factory=list, sa_type=JSONColumn)
+    keywords: list[str] = Field(default_factory=list, sa_type=JSONColumn)
+    exclude: list[str] = Field(default_factory=list, sa_type=JSONColumn)
+    regions: list[str] = Field(default_factory=list, sa_type=JSONColumn)
+    value_min: float | None = None
+    value_max: float | None = None
+    notice_types: list[str] = Field(default_factory=list, sa_type=JSONColumn)
+    procedure_types: list[str] = Field(default_factory=list, sa_type=JSONColumn)
+    frequency: str = Field(default="daily", max_length=10)
+    """instant | daily | weekly"""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Match(SQLModel, table=True):
+    """A notice routed to a member, through one of its profiles, with the score and the reasons."""
+
+    __tablename__ = "watch_match"
+    __table_args__ = (sa.UniqueConstraint("member_id", "notice_id", name="uq_match_member_notice"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    profile_id: int = Field(foreign_key="watch_profile.id", index=True, ondelete="CASCADE")
+    notice_id: int = Field(foreign_key="notice.id", index=True, ondelete="CASCADE")
+    score: float
+    reasons: list[str] = Field(default_factory=list, sa_type=JSONColumn)
+    lot_ids: list[str] = Field(default_factory=list, sa_type=JSONColumn)
+    """The lots that matched; empty when the notice matched as a whole."""
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    notified_at: datetime | None = Field(default=None, index=True)
+    """When a digest carried it; null while it waits for the next digest of its profile's frequency."""
+
+
+class Feedback(SQLModel, table=True):
+    """A member's verdict on a notice it received: `not-relevant` or `interesting`."""
+
+    __tablename__ = "watch_feedback"
+    __table_args__ = (sa.UniqueConstraint("member_id", "notice_id", name="uq_feedback_member_notice"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    notice_id: int = Field(foreign_key="notice.id", index=True, ondelete="CASCADE")
+    verdict: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
