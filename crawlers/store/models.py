@@ -59,6 +59,8 @@ class NoticeRecord(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     version: int = 1
     raw_document_id: int | None = Field(default=None, foreign_key="raw_document.id")
+    procedure_id: int | None = Field(default=None, foreign_key="procedure.id", index=True)
+    """The procedure this publication belongs to; null until linking has run over it."""
     first_seen: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow, index=True)
 

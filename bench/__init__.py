@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): each prints its figures as ratios against a baseline measured in the same run."""
