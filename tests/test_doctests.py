@@ -1,0 +1,15 @@
+"""The doctests of the small field parsers are their specification: run them."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["crawlers.parsers.fields", "crawlers.codelists"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.attempted > 0
+    assert result.failed == 0
