@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import SQLModel
 
 from config.settings import get_settings
 from crawlers.store.db import get_engine
 from pib.db import upgrade
-from pib.models import import_all_models
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_URL = os.environ.get("PIB_TEST_POSTGRES_URL")
@@ -53,9 +51,9 @@ def postgres_url() -> Iterator[str]:
 
 
 def _empty_tables(engine: Engine) -> None:
-    import_all_models()
+    existing = set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
     with engine.begin() as connection:
-        names = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+        names = ", ".join(f'"{name}"' for name in sorted(existing))
         connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -14,6 +13,7 @@ from sqlmodel import SQLModel
 from crawlers.store.service import (
     Failure,
     deadline_utc,
+    decompress,
     export_notices,
     lot_table,
     notice_table,
@@ -95,7 +95,7 @@ def test_raw_document_is_kept_compressed(engine: Engine) -> None:
     store_notices(engine, [incoming(make_notice(), raw=raw)])
     with engine.connect() as connection:
         content, size = connection.execute(sa.select(raw_table.c.content, raw_table.c.size)).one()
-    assert zlib.decompress(content) == raw
+    assert decompress(content) == raw
     assert size == len(raw)
 
 

@@ -32,7 +32,7 @@ class RawDocument(SQLModel, table=True):
     """Where it came from: a file path or a URL."""
     size: int
     content: bytes = Field(sa_type=sa.LargeBinary)
-    """zlib-compressed bytes as received."""
+    """The bytes as received, zstd-compressed (`service.decompress`)."""
     received_at: datetime = Field(default_factory=utcnow)
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
+import zstandard
 from sqlalchemy.engine import Connection, Engine
 
 from ..notice import Notice
@@ -25,6 +25,17 @@ from ..parsers.fields import buyer_zone
 from .models import LotRecord, NoticeRecord, NoticeVersion, ParseErrorRecord, RawDocument, utcnow
 
 BATCH_SIZE = 500
+_COMPRESSOR = zstandard.ZstdCompressor(level=1)
+_DECOMPRESSOR = zstandard.ZstdDecompressor()
+
+
+def compress(raw: bytes) -> bytes:
+    """Raw documents are kept compressed with zstd: ~6x smaller, and fast enough not to slow ingest."""
+    return _COMPRESSOR.compress(raw)
+
+
+def decompress(content: bytes) -> bytes:
+    return _DECOMPRESSOR.decompress(content)
 
 notice_table: sa.Table = NoticeRecord.__table__  # type: ignore[attr-defined]
 lot_table: sa.Table = LotRecord.__table__  # type: ignore[attr-defined]
@@ -143,18 +154,25 @@ def _store_raw(connection: Connection, documents: dict[str, tuple[bytes, str, st
             "format": fmt,
             "origin": origin[:1000],
             "size": len(raw),
-            "content": zlib.compress(raw, 1),
+            "content": compress(raw),
             "received_at": utcnow(),
         }
         for sha, (raw, fmt, origin) in documents.items()
         if sha not in ids
     ]
     if missing:
-        inserted = connection.execute(
-            raw_table.insert().returning(raw_table.c.sha256, raw_table.c.id, sort_by_parameter_order=True), missing
-        )
-        ids.update({sha: row_id for sha, row_id in inserted})
+        # Plain executemany then one select: INSERT ... RETURNING of many rows is several times slower on psycopg.
+        connection.execute(raw_table.insert(), missing)
+        ids.update(_ids_by(connection, raw_table.c.sha256, [row["sha256"] for row in missing]))
     return ids
+
+
+def _ids_by(connection: Connection, column: sa.Column[Any], values: Sequence[Any]) -> dict[Any, int]:
+    table = column.table
+    found: dict[Any, int] = {}
+    for chunk in _chunks(values, 900):
+        found.update(dict(connection.execute(sa.select(column, table.c.id).where(column.in_(chunk))).all()))
+    return found
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -244,12 +262,15 @@ def _insert_new(connection: Connection, rows: list[dict[str, Any]], notices: lis
         row.setdefault("first_seen", now)
         row.setdefault("updated_at", now)
         row.setdefault("version", 1)
-    inserted = connection.execute(
-        notice_table.insert().returning(notice_table.c.id, sort_by_parameter_order=True), rows
-    )
+    connection.execute(notice_table.insert(), rows)
+    ids: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(sorted({notice.source_id for notice in notices}), 900):
+        query = sa.select(notice_table.c.source, notice_table.c.source_id, notice_table.c.id)
+        ids.update({(source, source_id): row_id for source, source_id, row_id in
+                    connection.execute(query.where(notice_table.c.source_id.in_(chunk)))})
     lot_rows = []
-    for (notice_id,), notice in zip(inserted, notices, strict=True):
-        lot_rows.extend(_lot_rows(notice_id, notice))
+    for notice in notices:
+        lot_rows.extend(_lot_rows(ids[(notice.source, notice.source_id)], notice))
     if lot_rows:
         connection.execute(lot_table.insert(), lot_rows)
 

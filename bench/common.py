@@ -1,0 +1,66 @@
+"""Helpers shared by the benchmarks: fixture files, temporary databases, timing."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from crawlers.store.db import get_engine
+from pib.db import upgrade
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+POSTGRES_URL = os.environ.get("PIB_BENCH_POSTGRES_URL")
+
+
+def best_of(repeat: int, action: Callable[[], object]) -> float:
+    """The fastest of `repeat` runs, in seconds (the least disturbed by the rest of the machine)."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def database_kinds() -> list[str]:
+    return ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+@contextmanager
+def scratch_databases() -> Iterator[Callable[[str], str]]:
+    """A factory of fresh migrated databases (`new("sqlite")`, `new("postgresql")`), all removed at the end."""
+    created: list[str] = []
+    folder = tempfile.TemporaryDirectory()
+
+    def new(kind: str) -> str:
+        if kind == "sqlite":
+            url = f"sqlite:///{folder.name}/{uuid.uuid4().hex}.sqlite"
+        else:
+            name = f"pib_bench_{uuid.uuid4().hex[:10]}"
+            with _admin().connect() as connection:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            created.append(name)
+            url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        return url
+
+    try:
+        yield new
+    finally:
+        for name in created:
+            with _admin().connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        folder.cleanup()
+
+
+def _admin() -> sa.Engine:
+    assert POSTGRES_URL
+    return sa.create_engine(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
