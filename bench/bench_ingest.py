@@ -33,8 +33,7 @@ TARGET = 10_000
 
 
 def _items() -> list[Incoming]:
-    recorded = [(parsed, str(path)) for path in iter_files([FIXTURES])
-                for parsed in parse_file(path).outcome.notices]
+    recorded = [(parsed, str(path)) for path in iter_files([FIXTURES]) for parsed in parse_file(path).outcome.notices]
     items = []
     for n in range(TARGET):
         parsed, origin = recorded[n % len(recorded)]
@@ -48,12 +47,22 @@ def _plain_rows(items: list[Incoming]) -> tuple[list[dict[str, Any]], ...]:
     raws, notices, lots = [], [], []
     now = utcnow()
     for row_id, item in enumerate(items, start=1):
-        raws.append({"id": row_id, "sha256": hashlib.sha256(item.parsed.raw).hexdigest(), "format": item.parsed.format,
-                     "origin": item.origin, "size": len(item.parsed.raw),
-                     "content": compress(item.parsed.raw), "received_at": now})
+        raws.append(
+            {
+                "id": row_id,
+                "sha256": hashlib.sha256(item.parsed.raw).hexdigest(),
+                "format": item.parsed.format,
+                "origin": item.origin,
+                "size": len(item.parsed.raw),
+                "content": compress(item.parsed.raw),
+                "received_at": now,
+            }
+        )
         data = item.parsed.notice.to_json_dict()
-        notices.append(_notice_columns(item.parsed.notice, data, content_hash(data))
-                       | {"id": row_id, "raw_document_id": row_id, "version": 1, "first_seen": now, "updated_at": now})
+        notices.append(
+            _notice_columns(item.parsed.notice, data, content_hash(data))
+            | {"id": row_id, "raw_document_id": row_id, "version": 1, "first_seen": now, "updated_at": now}
+        )
         lots.extend(_lot_rows(row_id, item.parsed.notice))
     return raws, notices, lots
 
@@ -69,7 +78,7 @@ def main() -> None:
             with plain.begin() as connection:
                 for table, rows in ((raw_table, raws), (notice_table, notices), (lot_table, lots)):
                     for start in range(0, len(rows), 500):
-                        connection.execute(table.insert(), rows[start:start + 500])
+                        connection.execute(table.insert(), rows[start : start + 500])
             baseline = time.perf_counter() - started
 
             engine = get_engine(new_database(kind))
@@ -81,9 +90,13 @@ def main() -> None:
             again = store_notices(engine, items)
             repeat = time.perf_counter() - started
             assert again.unchanged == len(items), again.describe()
-            print(f"{kind:<10} ingest {len(items) / ours:>7,.0f} notices/s   plain executemany {len(items) / baseline:>7,.0f}"
-                  f" rows/s   ratio {ours / baseline:.2f}x (goal <= 3x);   re-ingest (all unchanged)"
-                  f" {len(items) / repeat:,.0f} notices/s")
+            figures = (
+                f"ingest {len(items) / ours:>7,.0f} notices/s",
+                f"plain executemany {len(items) / baseline:>7,.0f} rows/s",
+                f"ratio {ours / baseline:.2f}x (goal <= 3x)",
+                f"re-ingest (all unchanged) {len(items) / repeat:,.0f} notices/s",
+            )
+            print(f"{kind:<10} " + ";   ".join(figures))
             engine.dispose()
             plain.dispose()
 

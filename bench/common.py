@@ -13,7 +13,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from crawlers.store.db import get_engine
 from pib.db import upgrade
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"

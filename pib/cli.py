@@ -17,8 +17,12 @@ from rich.progress import MofNCompleteColumn, Progress
 from crawlers.ingest import iter_files, parse_file
 from crawlers.store.service import StoreSummary
 
-app = typer.Typer(help="PIB: tender alerts, anonymous interest and partner groups for business clusters.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="PIB: tender alerts, anonymous interest and partner groups for business clusters.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -34,7 +38,10 @@ def _progress(total: int, label: str) -> Iterator[Callable[[], None]]:
     """A progress bar on a terminal (stderr); nothing when stderr is redirected, so logs stay clean."""
     console = Console(stderr=True)
     with Progress(
-        *Progress.get_default_columns(), MofNCompleteColumn(), console=console, disable=not console.is_terminal
+        *Progress.get_default_columns(),
+        MofNCompleteColumn(),
+        console=console,
+        disable=not console.is_terminal,
     ) as progress:
         task = progress.add_task(label, total=total)
         yield lambda: progress.advance(task)
@@ -131,7 +138,12 @@ def stats() -> None:
         ).all()
         set_aside = connection.execute(sa.select(sa.func.count()).select_from(error_table)).scalar_one()
         latest = connection.execute(
-            sa.select(notice_table.c.source, notice_table.c.source_id, notice_table.c.published, notice_table.c.title)
+            sa.select(
+                notice_table.c.source,
+                notice_table.c.source_id,
+                notice_table.c.published,
+                notice_table.c.title,
+            )
             .order_by(notice_table.c.published.desc(), notice_table.c.id.desc())
             .limit(5)
         ).all()

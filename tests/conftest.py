@@ -36,9 +36,7 @@ def postgres_url() -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("PIB_TEST_POSTGRES_URL is not set")
     name = f"pib_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(
-        make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
+    admin = sa.create_engine(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)

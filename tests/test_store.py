@@ -46,8 +46,11 @@ def test_storing_twice_changes_nothing(engine: Engine) -> None:
 def test_newer_version_replaces_and_older_is_kept(engine: Engine) -> None:
     original = make_notice()
     store_notices(engine, [incoming(original)])
-    moved = make_notice(published="2026-01-25", deadline="2026-03-02T12:00:00+01:00",
-                        lots=[{"id": "1"}, {"id": "2", "title": "Maintenance"}])
+    moved = make_notice(
+        published="2026-01-25",
+        deadline="2026-03-02T12:00:00+01:00",
+        lots=[{"id": "1"}, {"id": "2", "title": "Maintenance"}],
+    )
     summary = store_notices(engine, [incoming(moved)])
     assert (summary.stored, summary.updated) == (0, 1)
     with engine.connect() as connection:
@@ -107,13 +110,19 @@ def test_batches_hold_many_notices(engine: Engine) -> None:
 
 
 def test_failures_are_set_aside_with_their_file(engine: Engine) -> None:
-    record_failures(engine, [Failure("bad.xml", "", "malformed XML"), Failure("page.json", "results[2]", "no id")],
-                    {"bad.xml": b"<ContractNotice"})
+    record_failures(
+        engine,
+        [Failure("bad.xml", "", "malformed XML"), Failure("page.json", "results[2]", "no id")],
+        {"bad.xml": b"<ContractNotice"},
+    )
     with engine.connect() as connection:
-        rows = connection.execute(sa.text("SELECT origin, record, reason, raw_document_id FROM parse_error "
-                                          "ORDER BY id")).all()
+        rows = connection.execute(
+            sa.text("SELECT origin, record, reason, raw_document_id FROM parse_error ORDER BY id")
+        ).all()
     assert [(r.origin, r.record, r.reason) for r in rows] == [
-        ("bad.xml", "", "malformed XML"), ("page.json", "results[2]", "no id")]
+        ("bad.xml", "", "malformed XML"),
+        ("page.json", "results[2]", "no id"),
+    ]
     assert rows[0].raw_document_id is not None and rows[1].raw_document_id is None
 
 

@@ -34,7 +34,9 @@ def main(folder: Path) -> None:
     for name in LISTS:
         codes = sorted(set().union(*(per_language[lang][name] for lang in LANGUAGES)))
         lines = ["code\t" + "\t".join(LANGUAGES)]
-        lines += [code + "\t" + "\t".join(per_language[lang][name].get(code, "") for lang in LANGUAGES) for code in codes]
+        lines += [
+            code + "\t" + "\t".join(per_language[lang][name].get(code, "") for lang in LANGUAGES) for code in codes
+        ]
         data = ("\n".join(lines) + "\n").encode()
         (OUT / f"{name}.tsv.gz").write_bytes(gzip.compress(data, 9, mtime=0))
         print(f"{name}: {len(codes)} codes, {len(data):,} bytes before compression")

@@ -56,9 +56,7 @@ def _summarize(error: ValidationError) -> str:
     return "invalid notice: " + "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
-def _attempt(
-    outcome: ParseOutcome, record: str, fmt: str, raw: bytes, build: Callable[[], Notice]
-) -> None:
+def _attempt(outcome: ParseOutcome, record: str, fmt: str, raw: bytes, build: Callable[[], Notice]) -> None:
     try:
         notice = build()
     except ValidationError as error:

@@ -37,6 +37,7 @@ def compress(raw: bytes) -> bytes:
 def decompress(content: bytes) -> bytes:
     return _DECOMPRESSOR.decompress(content)
 
+
 notice_table: sa.Table = NoticeRecord.__table__  # type: ignore[attr-defined]
 lot_table: sa.Table = LotRecord.__table__  # type: ignore[attr-defined]
 version_table: sa.Table = NoticeVersion.__table__  # type: ignore[attr-defined]
@@ -212,12 +213,12 @@ def _store_batch(connection: Connection, batch: Sequence[Incoming]) -> StoreSumm
     known_versions: set[tuple[int, str]] = set()
     known_ids = [row["id"] for row in current.values()]
     for chunk in _chunks(known_ids, 900):
-        rows = connection.execute(
+        versions = connection.execute(
             sa.select(version_table.c.notice_id, version_table.c.content_hash).where(
                 version_table.c.notice_id.in_(chunk)
             )
         )
-        known_versions.update((notice_id, digest) for notice_id, digest in rows)
+        known_versions.update((notice_id, digest) for notice_id, digest in versions)
 
     new_rows: list[dict[str, Any]] = []
     new_notices: list[Notice] = []
@@ -225,8 +226,7 @@ def _store_batch(connection: Connection, batch: Sequence[Incoming]) -> StoreSumm
         key = (notice.source, notice.source_id)
         existing = current.get(key)
         if existing is None:
-            row = _notice_columns(notice, data, digest) | {"raw_document_id": raw_ids[raw_sha]}
-            new_rows.append(row)
+            new_rows.append(_notice_columns(notice, data, digest) | {"raw_document_id": raw_ids[raw_sha]})
             new_notices.append(notice)
             summary.stored += 1
         elif existing["content_hash"] == digest or (existing["id"], digest) in known_versions:
@@ -266,8 +266,12 @@ def _insert_new(connection: Connection, rows: list[dict[str, Any]], notices: lis
     ids: dict[tuple[str, str], int] = {}
     for chunk in _chunks(sorted({notice.source_id for notice in notices}), 900):
         query = sa.select(notice_table.c.source, notice_table.c.source_id, notice_table.c.id)
-        ids.update({(source, source_id): row_id for source, source_id, row_id in
-                    connection.execute(query.where(notice_table.c.source_id.in_(chunk)))})
+        ids.update(
+            {
+                (source, source_id): row_id
+                for source, source_id, row_id in connection.execute(query.where(notice_table.c.source_id.in_(chunk)))
+            }
+        )
     lot_rows = []
     for notice in notices:
         lot_rows.extend(_lot_rows(ids[(notice.source, notice.source_id)], notice))
@@ -276,7 +280,12 @@ def _insert_new(connection: Connection, rows: list[dict[str, Any]], notices: lis
 
 
 def _replace(
-    connection: Connection, existing: dict[str, Any], notice: Notice, data: dict[str, Any], digest: str, raw_id: int
+    connection: Connection,
+    existing: dict[str, Any],
+    notice: Notice,
+    data: dict[str, Any],
+    digest: str,
+    raw_id: int,
 ) -> None:
     connection.execute(
         version_table.insert(),
@@ -376,9 +385,7 @@ def export_notices(
                 )
             )
         with engine.connect() as connection:
-            rows = connection.execute(
-                page.add_columns(notice_table.c.published).limit(batch_size)
-            ).all()
+            rows = connection.execute(page.add_columns(notice_table.c.published).limit(batch_size)).all()
         if not rows:
             return
         for row in rows:
