@@ -5,8 +5,8 @@ What the API gives and how it is read (checked on the recorded production page o
 official API's integration-environment answer; see sources.md, Belgian bullet):
 
 - `publicationWorkspaceId` is the notice's id (`source_id`); its page is
-  `https://www.publicprocurement.be/publication-workspaces/{id}/general` and its documents tab
-  `.../publication-workspaces/{id}/documents` (the paths the site itself shows; the bare `/{id}` redirects).
+  `https://www.publicprocurement.be/publication-workspaces/{id}` (sources.md; the site redirects it to its
+  `/general` tab) and its documents tab `.../publication-workspaces/{id}/documents`.
 - `noticeSubType` is the eForms notice subtype (`16`, `29`, `E3`, `E4`...; the integration environment writes
   `BE-E4`): see `NOTICE_TYPES`. A publication with `cancelledAt` is a cancellation: `change`.
   A workspace re-published after a corrigendum (several `noticeIds` / `publishedAt`) keeps the same id and
@@ -45,7 +45,7 @@ from .fields import (
     zoned_datetime,
 )
 
-PAGE_URL = "https://www.publicprocurement.be/publication-workspaces/{id}/general"
+PAGE_URL = "https://www.publicprocurement.be/publication-workspaces/{id}"
 DOCUMENTS_URL = "https://www.publicprocurement.be/publication-workspaces/{id}/documents"
 
 _NATIONAL_LANGUAGES = frozenset({"nl", "fr", "de"})
