@@ -251,3 +251,32 @@ def buyer_zone(country: str | None) -> ZoneInfo | None:
     """
     name = _COUNTRY_ZONES.get(country or "")
     return ZoneInfo(name) if name else None
+
+
+_OJS_REFERENCE = re.compile(r"((?:19|20)\d{2})\s*/\s*S\s*\d{1,3}\s*-\s*(\d{1,8})", re.IGNORECASE)
+_TED_NUMBER = re.compile(r"(\d{1,8})-((?:19|20)\d{2})")
+
+
+def ted_publication_number(raw: str | None) -> str | None:
+    """The TED publication number (`214462-2019`, number zero-padded to 6 digits as TED writes it) from an
+    Official Journal reference (`2019/S 090-214462`, possibly inside a sentence) or from a number already in
+    that form; None when the text is neither.
+
+    >>> ted_publication_number("2019/S 090-214462"), ted_publication_number("2011/S 4-5302")
+    ('214462-2019', '005302-2011')
+    >>> ted_publication_number("JOUE 2021/S 123-456789 du 28/06/2021"), ted_publication_number(" 5302-2011 ")
+    ('456789-2021', '005302-2011')
+    >>> ted_publication_number("avis n° 21-12345") is None, ted_publication_number("lot 3-1234") is None
+    (True, True)
+    """
+    if not raw:
+        return None
+    match = _OJS_REFERENCE.search(raw)
+    if match is None:
+        match = _TED_NUMBER.fullmatch(raw.strip())
+        if match is None:
+            return None
+        number, year = match.groups()
+    else:
+        year, number = match.groups()
+    return f"{int(number):06d}-{year}"
