@@ -432,12 +432,13 @@ class _XmlNode:
     """An lxml element whose children are indexed by tag on first use, so that the dozens of path lookups of
     a notice are dictionary hits instead of as many `find` calls (no namespace in BOAMP XML)."""
 
-    __slots__ = ("_children", "_wrapped", "element")
+    __slots__ = ("_children", "_paths", "_wrapped", "element")
 
     def __init__(self, element: etree._Element) -> None:
         self.element = element
         self._children: dict[str, list[etree._Element]] | None = None
         self._wrapped: dict[str, list[_XmlNode]] = {}
+        self._paths: dict[str, list[_XmlNode]] = {}
 
     def _index(self) -> dict[str, list[etree._Element]]:
         children = self._children
@@ -460,10 +461,13 @@ class _XmlNode:
         return wrapped
 
     def _nodes(self, path: str) -> list[_XmlNode]:
-        current = [self]
-        for step in path.split("/") if path else ():
-            current = [child for node in current for child in node._step(step)]
-        return current
+        found = self._paths.get(path)
+        if found is None:
+            found = [self]
+            for step in path.split("/") if path else ():
+                found = [child for node in found for child in node._step(step)]
+            self._paths[path] = found
+        return found
 
     def all(self, path: str) -> list[_Node]:
         return list(self._nodes(path))
