@@ -64,6 +64,8 @@ class Profile(SQLModel, table=True):
     procedure_types: list[str] = Field(default_factory=list, sa_type=JSONColumn)
     frequency: str = Field(default="daily", max_length=10)
     """instant | daily | weekly"""
+    active: bool = True
+    """False once a members import no longer lists it: it matches nothing new, its matches are kept."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -79,6 +81,9 @@ class Match(SQLModel, table=True):
     profile_id: int = Field(foreign_key="watch_profile.id", index=True, ondelete="CASCADE")
     notice_id: int = Field(foreign_key="notice.id", index=True, ondelete="CASCADE")
     score: float
+    """The rank among the member's matches: `base_score` adjusted by the member's feedback."""
+    base_score: float | None = None
+    """The score from the profile alone (watch/matching.py), before feedback; null on rows older than it."""
     reasons: list[str] = Field(default_factory=list, sa_type=JSONColumn)
     lot_ids: list[str] = Field(default_factory=list, sa_type=JSONColumn)
     """The lots that matched; empty when the notice matched as a whole."""
@@ -98,3 +103,14 @@ class Feedback(SQLModel, table=True):
     notice_id: int = Field(foreign_key="notice.id", index=True, ondelete="CASCADE")
     verdict: str = Field(max_length=20)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoutedNotice(SQLModel, table=True):
+    """A notice the routing has seen (watch/routing.py): it is never routed again, whatever it matched."""
+
+    __tablename__ = "watch_routed"
+
+    notice_id: int = Field(foreign_key="notice.id", primary_key=True, ondelete="CASCADE")
+    routed_at: datetime = Field(default_factory=utcnow, index=True)
+    error: str | None = None
+    """Why the notice could not be matched, when it could not (it is not retried)."""

@@ -1,0 +1,287 @@
+"""What a profile matches (design.md §6), on recorded notices and factory notices, with the classic traps."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from tests.watch.helpers import notice, recorded, recorded_notice, spec
+from watch.matching import ProfileIndex, cpv_prefix, notice_facts, profile_matches
+from watch.text import words
+
+AFVAL = ("be", "84320e98-96d9-49fe-8397-774ddec51568")
+"""Dutch, BE241, main CPV 90000000 and 90510000, six lots: 'Ophalen en verwerken afval technische dienst'."""
+CASERNE = ("boamp", "26-7113")
+"""French, no NUTS (buyer FR), main 45443000, lot 2 'TOITURE' 45261900, lot 3 45421000, lot 4 45442100."""
+NETTOYAGE = ("ted", "da4d46e9-490b-41ff-a2ae-8166d356a619-01")
+"""French, FRD22, 77310000: 'Service d'entretien de remise en état et de nettoyage ...'."""
+ROUTE = ("boamp", "BWP06181060191B")
+"""French, placed in 'FR' only, 45232150."""
+
+
+def test_cpv_prefix_ends_at_trailing_zeros_but_keeps_the_division() -> None:
+    assert cpv_prefix("72000000") == "72"
+    assert cpv_prefix("45454100") == "454541"
+    assert cpv_prefix("30000000") == "30"  # not "3": division 30 does not cover 31, 32, 33
+    assert cpv_prefix("72212000") == "72212"
+
+
+@pytest.mark.parametrize(
+    ("profile_code", "notice_code", "matches"),
+    [
+        ("72000000", "72212000", True),
+        ("45454100", "45454110", True),
+        ("72212000", "72212000", True),
+        ("72212000", "72000000", False),  # the firm's narrow code does not cover the whole division
+        ("30000000", "31000000", False),
+        ("45454100", "45454200", False),
+    ],
+)
+def test_a_code_covers_its_sub_codes(profile_code: str, notice_code: str, matches: bool) -> None:
+    found = profile_matches(
+        spec(cpv=[profile_code]), notice(cpv_main=notice_code, cpv_additional=[], lots=[{"id": "1"}])
+    )
+    assert (found is not None) is matches
+    if matches:
+        assert found is not None
+        assert f"CPV {notice_code} under your {profile_code}" in found.reasons
+
+
+def test_the_reason_names_both_codes() -> None:
+    found = profile_matches(spec(cpv=["72000000"]), notice(cpv_main="72212000", cpv_additional=[]))
+    assert found is not None
+    assert found.reasons[0] == "CPV 72212000 under your 72000000"
+
+
+def test_additional_codes_count() -> None:
+    found = profile_matches(spec(cpv=["48000000"]), notice(cpv_main="72000000", cpv_additional=["48900000"]))
+    assert found is not None and "CPV 48900000 under your 48000000" in found.reasons
+
+
+def test_cpv_in_a_lot_only_matches_at_lot_level() -> None:
+    """Trap: the roofing code is only in lot 2 of a French renovation notice."""
+    found = profile_matches(spec(cpv=["45261000"], regions=["FR"]), recorded_notice(*CASERNE))
+    assert found is not None
+    assert found.lot_ids == ("2",)
+    assert "CPV 45261900 under your 45261000 (lot 2)" in found.reasons
+
+
+def test_a_profile_with_neither_cpv_nor_keywords_matches_nothing() -> None:
+    assert profile_matches(spec(regions=["FR"]), notice()) is None
+
+
+def test_keywords_match_whole_words_ignoring_case_and_accents() -> None:
+    found = profile_matches(spec(keywords=["cybersécurité"]), notice(title="AUDIT DE CYBERSECURITE DES SERVEURS"))
+    assert found is not None
+    assert "keyword 'cybersécurité' in the title" in found.reasons
+
+
+def test_keyword_inside_another_word_does_not_match() -> None:
+    """Trap: 'eau' is inside 'réseau' and 'bureaux', 'art' inside 'cartographie'."""
+    title = "Cartographie du réseau et mobilier de bureaux"
+    assert profile_matches(spec(keywords=["eau", "art"]), notice(title=title, cpv_main=None, cpv_additional=[])) is None
+    found = profile_matches(spec(keywords=["eau"]), notice(title="Traitement des eaux usées"))
+    assert found is not None  # 'eaux' is a form of 'eau'
+
+
+def test_keywords_match_across_word_forms() -> None:
+    found = profile_matches(spec(keywords=["manifestation"]), notice(title="Organisation de manifestations"))
+    assert found is not None
+    found = profile_matches(spec(keywords=["logiciels"]), notice(title="Achat d'un logiciel"))
+    assert found is not None
+
+
+def test_a_phrase_matches_its_words_in_order() -> None:
+    profile = spec(keywords=["gestion des déchets"])
+    assert profile_matches(profile, notice(title="Gestion de déchets ménagers")) is not None
+    assert profile_matches(profile, notice(title="Déchets: gestion du parc", cpv_main=None, cpv_additional=[])) is None
+    assert profile_matches(profile, notice(title="Gestion du parc et déchets verts")) is None
+
+
+def test_keywords_are_looked_for_in_description_and_lot_titles() -> None:
+    found = profile_matches(
+        spec(keywords=["cloud", "toiture"]),
+        notice(
+            description="Hébergement cloud souverain",
+            lots=[{"id": "1", "title": "Logiciel"}, {"id": "2", "title": "Réfection de toiture"}],
+        ),
+    )
+    assert found is not None
+    assert "keyword 'cloud' in the description" in found.reasons
+    assert "keyword 'toiture' in the title of lot 2" in found.reasons
+    assert found.lot_ids == ("2",)
+
+
+def test_an_excluded_word_rules_the_notice_out() -> None:
+    """Trap: the CPV fits, but the notice is about cleaning, which the firm excluded."""
+    data = recorded_notice(*NETTOYAGE)
+    assert profile_matches(spec(cpv=["77000000"]), data) is not None
+    assert profile_matches(spec(cpv=["77000000"], exclude=["nettoyage"]), data) is None
+    assert profile_matches(spec(cpv=["77000000"], exclude=["NETTOYAGES"]), data) is None
+
+
+def test_an_exclusion_in_a_lot_title_rules_the_notice_out() -> None:
+    data = notice(lots=[{"id": "1", "title": "Logiciel"}, {"id": "2", "title": "Nettoyage des locaux"}])
+    assert profile_matches(spec(cpv=["72000000"], exclude=["nettoyage"]), data) is None
+
+
+def test_dutch_notice_found_by_the_dutch_equivalent_of_a_french_keyword() -> None:
+    """Trap: a Dutch notice; the profile says 'déchets' and, for Dutch notices, 'afval'."""
+    data = recorded_notice(*AFVAL)
+    assert profile_matches(spec(keywords=["déchets"]), data) is None
+    found = profile_matches(spec(keywords=["déchets", "afval"]), data)
+    assert found is not None
+    assert "keyword 'afval' in the title" in found.reasons
+
+
+@pytest.mark.parametrize(
+    ("regions", "matches"),
+    [(["BE2"], True), (["BE24"], True), (["BE241"], True), (["BE"], True), (["BE25"], False), (["BE3", "FR"], False)],
+)
+def test_nuts_prefix_either_way(regions: list[str], matches: bool) -> None:
+    """Trap: the notice is placed at NUTS 3 (BE241), the firm watches provinces, regions or countries."""
+    found = profile_matches(spec(cpv=["90000000"], regions=regions), recorded_notice(*AFVAL))
+    assert (found is not None) is matches
+    if found is not None:
+        assert "in BE241" in found.reasons
+
+
+def test_a_notice_placed_at_country_level_concerns_a_firm_watching_a_region_of_it() -> None:
+    """Trap: the notice says only 'FR'; the firm watches Nord-Pas-de-Calais (FRE1)."""
+    assert profile_matches(spec(cpv=["45000000"], regions=["FRE1"]), recorded_notice(*ROUTE)) is not None
+    assert profile_matches(spec(cpv=["45000000"], regions=["BE"]), recorded_notice(*ROUTE)) is None
+
+
+def test_a_notice_without_nuts_is_placed_in_its_buyer_country() -> None:
+    data = recorded_notice(*CASERNE)
+    assert data["nuts"] == []
+    found = profile_matches(spec(cpv=["45000000"], regions=["FRE1"]), data)
+    assert found is not None
+    assert "buyer in FR (no place of performance given)" in found.reasons
+    assert profile_matches(spec(cpv=["45000000"], regions=["BE3"]), data) is None
+
+
+def test_a_notice_placed_nowhere_is_kept_with_a_lower_score() -> None:
+    placed = notice(nuts=[], lots=[{"id": "1", "cpv_main": "72000000"}])
+    nowhere = notice(nuts=[], buyer={"name": "Flux régional", "country": None}, lots=[{"id": "1"}])
+    found = profile_matches(spec(cpv=["72000000"], regions=["BE3"]), nowhere)
+    assert found is not None
+    assert found.reasons[-1] == "no place given (neither place of performance nor buyer country)"
+    elsewhere = profile_matches(spec(cpv=["72000000"], regions=["BE3"]), placed)
+    assert elsewhere is None  # placed in France by its buyer
+    assert found.score < profile_matches(spec(cpv=["72000000"]), nowhere).score  # type: ignore[union-attr]
+
+
+def test_greece_and_the_united_kingdom_by_their_country_codes() -> None:
+    data = notice(nuts=["EL30"], buyer={"name": "Dimos", "country": "GR"}, lots=[{"id": "1"}])
+    assert profile_matches(spec(cpv=["72000000"], regions=["GR"]), data) is not None
+
+
+def test_the_region_of_a_lot_is_its_reason() -> None:
+    data = notice(
+        nuts=["FR10", "BE32"],
+        lots=[
+            {"id": "1", "title": "Paris", "cpv_main": "72000000", "nuts": ["FR10"]},
+            {"id": "2", "title": "Hainaut", "cpv_main": "72000000", "nuts": ["BE32"]},
+        ],
+    )
+    found = profile_matches(spec(cpv=["72000000"], regions=["BE3"]), data)
+    assert found is not None
+    assert found.lot_ids == ("2",)
+    assert "lot 2 in BE32" in found.reasons
+
+
+@pytest.mark.parametrize(
+    ("value", "matches"), [(250_000.0, True), (10_000.0, False), (9_000_000.0, False), (None, True)]
+)
+def test_value_range_leaves_out_only_known_values_outside(value: float | None, matches: bool) -> None:
+    data = notice(estimated_value=value, currency="EUR" if value else None)
+    found = profile_matches(spec(cpv=["72000000"], value_min=20_000, value_max=5_000_000), data)
+    assert (found is not None) is matches
+
+
+def test_lots_outside_the_value_range_are_not_the_firms_lots() -> None:
+    data = notice(
+        estimated_value=None,
+        currency=None,
+        lots=[
+            {"id": "1", "cpv_main": "72000000", "estimated_value": 1_000.0},
+            {"id": "2", "cpv_main": "72000000", "estimated_value": 100_000.0},
+        ],
+    )
+    found = profile_matches(spec(cpv=["72000000"], value_min=20_000), data)
+    assert found is not None and found.lot_ids == ("2",)
+
+
+def test_notice_types_default_to_contract_notices_and_prior_information() -> None:
+    profile = spec(cpv=["72000000"])
+    assert profile_matches(profile, notice(notice_type="prior-information")) is not None
+    award = notice(notice_type="award", deadline=None)
+    assert profile_matches(profile, award) is None
+    assert profile_matches(spec(cpv=["72000000"], notice_types=["award"]), award) is not None
+
+
+def test_procedure_types_when_given() -> None:
+    assert profile_matches(spec(cpv=["72000000"], procedure_types=["restricted"]), notice()) is None
+    assert profile_matches(spec(cpv=["72000000"], procedure_types=["open"]), notice()) is not None
+    assert profile_matches(spec(cpv=["72000000"], procedure_types=["restricted"]), notice(procedure=None)) is not None
+
+
+def test_inferred_codes_match_and_say_so() -> None:
+    data = notice(cpv_main=None, cpv_additional=[], lots=[{"id": "1"}])
+    found = profile_matches(spec(cpv=["72000000"]), data, inferred=[("72200000", 0.6)])
+    assert found is not None
+    assert found.reasons[0] == "CPV 72200000 inferred from the text (confidence 0.60) under your 72000000"
+    explicit = profile_matches(spec(cpv=["72000000"]), notice(cpv_main="72200000", cpv_additional=[]))
+    assert explicit is not None and explicit.score > found.score
+
+
+def test_more_evidence_scores_higher() -> None:
+    code_only = profile_matches(spec(cpv=["72000000"]), notice(title="Marché de prestations"))
+    code_and_word = profile_matches(spec(cpv=["72000000"], keywords=["logiciel"]), notice())
+    narrow_code = profile_matches(
+        spec(cpv=["72200000"]), notice(cpv_main="72212000", cpv_additional=[], title="Marché")
+    )
+    assert code_only is not None and code_and_word is not None and narrow_code is not None
+    assert code_and_word.score > code_only.score
+    assert narrow_code.score > code_only.score
+    assert 0 < code_only.score < code_and_word.score <= 1
+
+
+def _random_profiles(count: int) -> list[Any]:
+    """Profiles from the codes, words and places of the recorded notices."""
+    rng = random.Random(20260123)
+    notices: list[dict[str, Any]] = [n.to_json_dict() for n in recorded().values()]
+    codes = sorted({c for n in notices for c in [n["cpv_main"], *n["cpv_additional"]] if c})
+    vocabulary = sorted({w for n in notices for w in words(n["title"]) if len(w) > 4 and w.isalpha()})
+    places = sorted({p[: rng.randint(2, len(p))] for n in notices for p in n["nuts"]})
+    profiles = []
+    for i in range(count):
+        profiles.append(
+            spec(
+                id=i + 1,
+                member_id=i // 2 + 1,
+                cpv=[c[: rng.randint(2, 8)].ljust(8, "0") for c in rng.sample(codes, rng.randint(0, 3))],
+                keywords=rng.sample(vocabulary, rng.randint(0, 3))
+                + [" ".join(rng.sample(vocabulary, 2))] * rng.randint(0, 1),
+                exclude=rng.sample(vocabulary, rng.randint(0, 1)),
+                regions=rng.sample(places, rng.randint(0, 2)),
+                value_min=rng.choice([None, 50_000.0]),
+                notice_types=rng.choice([[], ["award"], ["contract-notice", "change"]]),
+            )
+        )
+    return profiles
+
+
+def test_the_index_finds_exactly_what_judging_every_profile_finds() -> None:
+    profiles = _random_profiles(300)
+    index = ProfileIndex(profiles)
+    total = 0
+    for data in recorded().values():
+        facts = notice_facts(data.to_json_dict())
+        indexed = index.match(facts)
+        assert indexed == index.match_naive(facts)
+        total += len(indexed)
+    assert total > 100  # the comparison is about real matches, not two empty lists

@@ -1,0 +1,316 @@
+"""Routing: every new notice matched against every active profile, once, and the matches stored.
+
+What is new: the notices without a `watch_routed` row. A notice is marked routed in the transaction that
+stores its matches, so a notice is routed exactly once, whatever it matched; a later version of it (same
+source and id) is not routed again. The routed flag rather than a watermark on `notice.id`, because ids
+are not committed in order under concurrent ingestion and a watermark would skip a notice committed late.
+With no active profile at all nothing is marked, so the notices stored before the first members import
+are routed when members exist. `everything=True` routes all stored notices again (after importing new
+members), adding only matches a member does not have yet.
+
+A member receives a procedure once: a notice is not matched to a member who already has a match for
+another publication of the same procedure (`notice.procedure_id`, set by crawlers/store/procedures.py;
+a notice not linked yet is its own procedure), so a tender published at BOAMP and at TED reaches each firm
+once, through the first publication routed. Of a member's profiles, the best-scoring one carries the match.
+
+Notices without any CPV code get codes inferred from their text (watch/infer.py), used when their
+confidence is at least `MIN_CONFIDENCE`; the classifier is trained on the stored notices that have codes
+(and on CPV labels, when given) the first time such a notice comes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from crawlers.store.models import utcnow
+from crawlers.store.service import notice_table
+
+from .feedback import Taste, likeness, load_tastes, rescore
+from .infer import CpvModel, infer_cpv, notice_codes, notice_text, train_cpv_model
+from .matching import Hit, ProfileIndex, ProfileSpec, notice_facts
+from .models import Match, Member, Profile, RoutedNotice
+
+log = logging.getLogger(__name__)
+
+MIN_CONFIDENCE = 0.3
+"""Inferred codes below this confidence are not used (the benchmark shows how often the rest is right)."""
+MIN_EXAMPLES = 30
+"""Without CPV labels, fewer stored notices with codes than this train no classifier."""
+TRAINING_LIMIT = 20_000
+BATCH_SIZE = 500
+
+match_table: sa.Table = Match.__table__  # type: ignore[attr-defined]
+routed_table: sa.Table = RoutedNotice.__table__  # type: ignore[attr-defined]
+profile_table: sa.Table = Profile.__table__  # type: ignore[attr-defined]
+member_table: sa.Table = Member.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class RouteSummary:
+    notices: int = 0
+    """Notices routed in this run."""
+    matched: int = 0
+    """Of those, how many reached at least one member."""
+    matches: int = 0
+    members: set[int] = field(default_factory=set)
+    duplicates: int = 0
+    """Matches not made because the member already has the procedure through another publication."""
+    inferred: int = 0
+    """Notices that got inferred CPV codes."""
+    rescored: int = 0
+    profiles: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        if not self.profiles:
+            return "no active profile: nothing routed (import members first: `pib members import FILE`)"
+        text = (
+            f"{self.notices} notices routed against {self.profiles} profiles: {self.matches} matches "
+            f"for {len(self.members)} members ({self.matched} notices matched), "
+            f"{self.duplicates} skipped as the same procedure, {self.inferred} with inferred CPV"
+        )
+        if self.rescored:
+            text += f", {self.rescored} waiting matches re-ranked by feedback"
+        return text + f", {len(self.failures)} failed"
+
+
+def active_profiles(connection: Connection) -> list[ProfileSpec]:
+    """The profiles that route: active, of active members."""
+    rows = connection.execute(
+        sa.select(profile_table)
+        .join(member_table, member_table.c.id == profile_table.c.member_id)
+        .where(profile_table.c.active.is_(True), member_table.c.active.is_(True))
+        .order_by(profile_table.c.id)
+    )
+    return [ProfileSpec.of(row) for row in rows]
+
+
+def train_from_store(
+    engine: Engine, *, labels: Mapping[str, Sequence[str]] | None = None, limit: int = TRAINING_LIMIT
+) -> CpvModel | None:
+    """A CPV classifier trained on the latest stored notices with codes (and labels); None if too little."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(notice_table.c.data)
+            .where(notice_table.c.cpv_main.isnot(None))
+            .order_by(notice_table.c.id.desc())
+            .limit(limit)
+        ).scalars()
+        examples = [(notice_text(data), notice_codes(data)) for data in rows]
+    if not labels and len(examples) < MIN_EXAMPLES:
+        return None
+    return train_cpv_model(labels=labels, examples=examples)
+
+
+class _Inference:
+    """Inferred codes for notices without any, training the classifier on first need."""
+
+    def __init__(self, engine: Engine, model: CpvModel | None, labels: Mapping[str, Sequence[str]] | None):
+        self._engine, self._model, self._labels = engine, model, labels
+        self._tried = model is not None
+
+    def codes(self, data: Mapping[str, Any]) -> list[tuple[str, float]]:
+        if notice_codes(data):
+            return []
+        if not self._tried:
+            self._tried = True
+            self._model = train_from_store(self._engine, labels=self._labels)
+        if self._model is None:
+            return []
+        found = infer_cpv(notice_text(data), model=self._model)
+        return [(code, confidence) for code, confidence in found if confidence >= MIN_CONFIDENCE]
+
+
+def _best_per_member(hits: list[Hit]) -> dict[int, Hit]:
+    best: dict[int, Hit] = {}
+    for hit in hits:
+        kept = best.get(hit.member_id)
+        if kept is None or (hit.score, -hit.profile_id) > (kept.score, -kept.profile_id):
+            best[hit.member_id] = hit
+    return best
+
+
+def _pending_page(connection: Connection, after: int, limit: int, everything: bool) -> list[Any]:
+    query = (
+        sa.select(
+            notice_table.c.id,
+            notice_table.c.source,
+            notice_table.c.source_id,
+            notice_table.c.procedure_id,
+            notice_table.c.data,
+            routed_table.c.notice_id.label("routed"),
+        )
+        .outerjoin(routed_table, routed_table.c.notice_id == notice_table.c.id)
+        .where(notice_table.c.id > after)
+        .order_by(notice_table.c.id)
+        .limit(limit)
+    )
+    if not everything:
+        query = query.where(routed_table.c.notice_id.is_(None))
+    return list(connection.execute(query))
+
+
+def _already(connection: Connection, rows: list[Any]) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """(member, procedure) and (member, notice) pairs that have a match already, for this page's notices."""
+    procedures = sorted({row.procedure_id for row in rows if row.procedure_id is not None})
+    by_procedure: set[tuple[int, int]] = set()
+    if procedures:
+        found = connection.execute(
+            sa.select(match_table.c.member_id, notice_table.c.procedure_id)
+            .join(notice_table, notice_table.c.id == match_table.c.notice_id)
+            .where(notice_table.c.procedure_id.in_(procedures))
+        )
+        by_procedure = {(member_id, procedure_id) for member_id, procedure_id in found}
+    found = connection.execute(
+        sa.select(match_table.c.member_id, match_table.c.notice_id).where(
+            match_table.c.notice_id.in_([row.id for row in rows])
+        )
+    )
+    return by_procedure, {(member_id, notice_id) for member_id, notice_id in found}
+
+
+def _route_page(
+    connection: Connection,
+    rows: list[Any],
+    index: ProfileIndex,
+    inference: _Inference,
+    tastes: dict[int, Taste],
+    summary: RouteSummary,
+) -> None:
+    by_procedure, by_notice = _already(connection, rows)
+    now = utcnow()
+    matches: list[dict[str, Any]] = []
+    routed: list[dict[str, Any]] = []
+    for row in rows:
+        error = None
+        try:
+            inferred = inference.codes(row.data)
+            hits = _best_per_member(index.match(notice_facts(row.data, inferred=inferred)))
+        except Exception as failure:  # one bad notice must not stop the routing of the others
+            log.exception("routing failed notice_id=%s source=%s source_id=%s", row.id, row.source, row.source_id)
+            error = f"{type(failure).__name__}: {failure}"[:1000]
+            summary.failures.append(f"{row.source}:{row.source_id}: {error}")
+            hits, inferred = {}, []
+        summary.notices += 1
+        summary.inferred += bool(inferred)
+        made = 0
+        seen_as = None
+        for member_id, hit in sorted(hits.items()):
+            if (member_id, row.id) in by_notice:
+                continue
+            if row.procedure_id is not None:
+                if (member_id, row.procedure_id) in by_procedure:
+                    summary.duplicates += 1
+                    continue
+                by_procedure.add((member_id, row.procedure_id))
+            taste = tastes.get(member_id)
+            score = hit.score
+            if taste is not None:
+                seen_as = seen_as or likeness(row.data)
+                score = taste.adjust(hit.score, seen_as)
+            matches.append(
+                {
+                    "member_id": member_id,
+                    "profile_id": hit.profile_id,
+                    "notice_id": row.id,
+                    "score": score,
+                    "base_score": hit.score,
+                    "reasons": list(hit.reasons),
+                    "lot_ids": list(hit.lot_ids),
+                    "created_at": now,
+                }
+            )
+            summary.members.add(member_id)
+            made += 1
+        summary.matches += made
+        summary.matched += made > 0
+        if row.routed is None:
+            routed.append({"notice_id": row.id, "routed_at": now, "error": error})
+    if matches:
+        connection.execute(match_table.insert(), matches)
+    if routed:
+        connection.execute(routed_table.insert(), routed)
+
+
+def route_new(
+    engine: Engine,
+    *,
+    everything: bool = False,
+    cpv_model: CpvModel | None = None,
+    cpv_labels: Mapping[str, Sequence[str]] | None = None,
+    batch_size: int = BATCH_SIZE,
+    on_page: Callable[[int], None] | None = None,
+) -> RouteSummary:
+    """Match the notices not routed yet against all active profiles and store the matches.
+
+    Each page of notices is one transaction. `on_page(n)` is told how many notices each page held.
+    """
+    summary = RouteSummary()
+    with engine.begin() as connection:
+        specs = active_profiles(connection)
+        summary.profiles = len(specs)
+        if not specs:
+            return summary
+        summary.rescored = rescore(connection)
+        tastes = load_tastes(connection)
+    index = ProfileIndex(specs)
+    inference = _Inference(engine, cpv_model, cpv_labels)
+    after = 0
+    while True:
+        with engine.begin() as connection:
+            rows = _pending_page(connection, after, batch_size, everything)
+            if not rows:
+                break
+            _route_page(connection, rows, index, inference, tastes, summary)
+        after = rows[-1].id
+        if on_page is not None:
+            on_page(len(rows))
+    return summary
+
+
+def count_pending(engine: Engine) -> int:
+    """How many stored notices are not routed yet."""
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.select(sa.func.count())
+            .select_from(notice_table.outerjoin(routed_table, routed_table.c.notice_id == notice_table.c.id))
+            .where(routed_table.c.notice_id.is_(None))
+        ).scalar_one()
+
+
+def member_matches(engine: Engine, member_id: int, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """What a member receives, best first: the notice, its score, reasons and lots, and the profile."""
+    query = (
+        sa.select(
+            match_table.c.score,
+            match_table.c.reasons,
+            match_table.c.lot_ids,
+            match_table.c.created_at,
+            match_table.c.notified_at,
+            profile_table.c.name.label("profile"),
+            notice_table.c.source,
+            notice_table.c.source_id,
+            notice_table.c.title,
+            notice_table.c.notice_type,
+            notice_table.c.published,
+            notice_table.c.deadline,
+            notice_table.c.data["url"].as_string().label("url"),
+        )
+        .join(notice_table, notice_table.c.id == match_table.c.notice_id)
+        .join(profile_table, profile_table.c.id == match_table.c.profile_id)
+        .where(match_table.c.member_id == member_id)
+        .order_by(match_table.c.score.desc(), notice_table.c.published.desc(), match_table.c.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]
