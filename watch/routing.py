@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from crawlers.codelists import cpv_codes
 from crawlers.store.models import utcnow
 from crawlers.store.service import notice_table
 
@@ -252,6 +253,9 @@ def route_new(
 ) -> RouteSummary:
     """Match the notices not routed yet against all active profiles and store the matches.
 
+    CPV inference for notices without codes learns from the stored notices that have codes and from the
+    CPV labels in FR/NL/EN (`crawlers.codelists`), unless a model or other labels are given.
+
     Each page of notices is one transaction. `on_page(n)` is told how many notices each page held.
     """
     summary = RouteSummary()
@@ -263,7 +267,7 @@ def route_new(
         summary.rescored = rescore(connection)
         tastes = load_tastes(connection)
     index = ProfileIndex(specs)
-    inference = _Inference(engine, cpv_model, cpv_labels)
+    inference = _Inference(engine, cpv_model, cpv_labels if cpv_labels is not None else cpv_codes())
     after = 0
     while True:
         with engine.begin() as connection:
