@@ -14,6 +14,7 @@ from crawlers.store.service import (
     Failure,
     deadline_utc,
     decompress,
+    error_table,
     export_notices,
     lot_table,
     notice_table,
@@ -124,6 +125,13 @@ def test_failures_are_set_aside_with_their_file(engine: Engine) -> None:
         ("page.json", "results[2]", "no id"),
     ]
     assert rows[0].raw_document_id is not None and rows[1].raw_document_id is None
+    # The same failures seen again are not recorded twice; a new one is.
+    record_failures(
+        engine,
+        [Failure("bad.xml", "", "malformed XML"), Failure("page.json", "results[3]", "no title")],
+        {"bad.xml": b"<ContractNotice"},
+    )
+    assert count(engine, error_table) == 3
 
 
 def test_export_streams_the_normalized_notices(engine: Engine) -> None:

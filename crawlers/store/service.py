@@ -20,7 +20,7 @@ import zstandard
 from sqlalchemy.engine import Connection, Engine
 
 from ..notice import Notice
-from ..parsers import ParsedNotice, RecordFailure
+from ..parsers import ParsedNotice
 from ..parsers.fields import buyer_zone
 from .models import LotRecord, NoticeRecord, NoticeVersion, ParseErrorRecord, RawDocument, utcnow
 
@@ -335,7 +335,11 @@ def store_notices(engine: Engine, items: Iterable[Incoming], *, batch_size: int 
 
 
 def record_failures(engine: Engine, failures: Sequence[Failure], raw: dict[str, bytes] | None = None) -> None:
-    """Set failed files and records aside with where and why; the raw file is kept when it was read."""
+    """Set failed files and records aside with where and why; the raw file is kept when it was read.
+
+    The same failure seen again (same place, record, reason and content) is not recorded twice, so a
+    re-ingest or a re-crawl does not bury new errors under old ones.
+    """
     if not failures:
         return
     raw = raw or {}
@@ -345,23 +349,29 @@ def record_failures(engine: Engine, failures: Sequence[Failure], raw: dict[str, 
         }
         raw_ids = _store_raw(connection, documents)
         by_origin = {origin: raw_ids[hashlib.sha256(content).hexdigest()] for origin, content in raw.items()}
-        connection.execute(
-            error_table.insert(),
-            [
-                {
-                    "origin": failure.origin[:1000],
-                    "record": failure.record[:200],
-                    "reason": failure.reason,
-                    "raw_document_id": by_origin.get(failure.origin),
-                    "created_at": utcnow(),
-                }
-                for failure in failures
-            ],
-        )
-
-
-def failures_of(origin: str, outcome_failures: Iterable[RecordFailure]) -> list[Failure]:
-    return [Failure(origin, failure.record, failure.reason) for failure in outcome_failures]
+        known: set[tuple[str, str, str, int | None]] = set()
+        origins = sorted({failure.origin[:1000] for failure in failures})
+        for chunk in _chunks(origins, 900):
+            query = sa.select(
+                error_table.c.origin, error_table.c.record, error_table.c.reason, error_table.c.raw_document_id
+            ).where(error_table.c.origin.in_(chunk))
+            known.update(tuple(row) for row in connection.execute(query))  # type: ignore[misc]
+        rows = []
+        for failure in failures:
+            key = (failure.origin[:1000], failure.record[:200], failure.reason, by_origin.get(failure.origin))
+            if key not in known:
+                known.add(key)
+                rows.append(
+                    {
+                        "origin": key[0],
+                        "record": key[1],
+                        "reason": key[2],
+                        "raw_document_id": key[3],
+                        "created_at": utcnow(),
+                    }
+                )
+        if rows:
+            connection.execute(error_table.insert(), rows)
 
 
 def export_notices(
