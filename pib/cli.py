@@ -75,6 +75,7 @@ def _print_summary(summary: StoreSummary, files: int) -> None:
 def ingest(paths: Paths) -> None:
     """Parse and store files (idempotent); failures are set aside and listed, exit 1 if any."""
     from crawlers.ingest import ingest_files
+    from crawlers.store.procedures import link_procedures
     from pib.db import ready_engine
 
     engine = ready_engine()
@@ -82,6 +83,7 @@ def ingest(paths: Paths) -> None:
     with _progress(len(files), "ingesting") as advance:
         summary = ingest_files(engine, files, on_file=lambda _path: advance())
     _print_summary(summary, len(files))
+    _err(f"procedures: {link_procedures(engine).describe()}")
     if summary.failed:
         raise typer.Exit(1)
 
@@ -168,10 +170,11 @@ def db_upgrade() -> None:
 
 
 def _register_commands() -> None:
-    from pib import cli_crawl, cli_watch
+    from pib import cli_consortium, cli_crawl, cli_watch
 
     cli_crawl.register(app)
     cli_watch.register(app)
+    cli_consortium.register(app)
 
 
 _register_commands()

@@ -2,6 +2,7 @@
 
 
 def import_all_models() -> None:
+    import consortium.models
     import crawlers.crawl.models
     import crawlers.store.models
     import crawlers.store.procedures
