@@ -27,6 +27,14 @@ class Feed(BaseModel):
     url: str
     kind: Literal["feed", "listing"] = "feed"
     """`feed` for RSS/Atom; `listing` for an HTML page of links without a feed."""
+    selector: str | None = None
+    """For a listing: CSS selector of the entry links (default: the page's titled links outside menus)."""
+    notice_type: Literal["contract-notice", "other"] = "contract-notice"
+    """What the feed's entries are: calls for tenders, or anything else."""
+    country: str | None = Field(default=None, pattern=r"[A-Z]{2}")
+    """Country of the feed's buyers (ISO alpha-2), so regional profiles can match its entries."""
+    language: str | None = Field(default=None, pattern=r"[a-z]{2}")
+    """Language of the entries when the feed does not say it."""
 
 
 class Settings(BaseSettings):
@@ -50,6 +58,25 @@ class Settings(BaseSettings):
     user_agent: str = "PIB tender monitor (+https://github.com/pib-portail/pib)"
     download_delay: float = 1.0
     max_requests_per_run: int = 5_000
+    concurrent_requests: int = Field(default=2, ge=1)
+    """Requests in flight per host (AutoThrottle lowers the pace further when a host slows down)."""
+    autothrottle: bool = True
+    download_timeout: float = Field(default=60.0, gt=0)
+    retry_times: int = Field(default=5, ge=0)
+    retry_backoff_seconds: float = Field(default=2.0, ge=0)
+    """First wait before retrying a 5xx answer or a timeout; doubled at each attempt, at most 5 minutes."""
+    retry_after_max_seconds: float = Field(default=600.0, ge=0)
+    """Longest `Retry-After` honoured as asked; a longer one is waited this long, and said in the run's health."""
+    crawl_overlap_days: int = Field(default=3, ge=0)
+    """An incremental crawl re-reads this many days before its checkpoint (late or corrected publications)."""
+    crawl_initial_days: int = Field(default=7, ge=1)
+    """How far back the first crawl of a source goes, without a checkpoint and without `--since`."""
+    crawl_window_notices: int = Field(default=5_000, ge=1)
+    """A date window announcing more notices is split in halves (down to one day), so a long backfill
+    moves its checkpoint as it goes and a capped run is continued, not restarted, by the next one."""
+    crawl_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    be_token_url: str | None = None
+    """OAuth2 token endpoint of the Belgian API, used with `be_client_id` and `be_client_secret`."""
 
     # Email.
     email_backend: Literal["outbox", "smtp", "sendgrid"] = "outbox"
@@ -63,6 +90,19 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "PIB <alerts@pib.example>"
     public_url: str = "http://localhost:8000"
+    unsubscribe_mailto: str | None = None
+    """The mailto of `List-Unsubscribe`; by default `unsubscribe@` the domain of `mail_from`."""
+    link_ttl_days: int = Field(default=30, ge=1)
+    """How long the "interested" and "not relevant" links of an email stay valid."""
+    unsubscribe_ttl_days: int = Field(default=365, ge=1)
+    reminder_days: list[int] = [7, 3, 1]
+    """Deadline reminders for flagged tenders, in days before the deadline."""
+
+    # The service (`pib serve`).
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    schedules: dict[str, str] = {}
+    """Crontab expressions (Europe/Brussels) replacing the default of a job by id, or "off"."""
 
     @field_validator("ted_countries", mode="before")
     @classmethod

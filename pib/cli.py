@@ -170,11 +170,12 @@ def db_upgrade() -> None:
 
 
 def _register_commands() -> None:
-    from pib import cli_consortium, cli_crawl, cli_watch
+    from pib import cli_consortium, cli_crawl, cli_notify, cli_watch
 
     cli_crawl.register(app)
     cli_watch.register(app)
     cli_consortium.register(app)
+    cli_notify.register(app)
 
 
 _register_commands()

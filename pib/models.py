@@ -1,9 +1,18 @@
 """Every package's tables, registered on SQLModel's metadata for migrations and table creation."""
 
+import importlib
+
+MODEL_MODULES = (
+    "crawlers.store.models",
+    "crawlers.store.procedures",
+    "crawlers.crawl.models",
+    "watch.models",
+    "notifications.models",
+    "consortium.models",
+    "pib.job_store",
+)
+
 
 def import_all_models() -> None:
-    import consortium.models
-    import crawlers.crawl.models
-    import crawlers.store.models
-    import crawlers.store.procedures
-    import watch.models  # noqa: F401
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

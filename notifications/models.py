@@ -1,0 +1,85 @@
+"""Tables of the notifications: the outbox of emails, what each email carried, and flags of interest.
+
+The outbox is what makes sending idempotent (the protocol is in `notifications.outbox`): every email is a
+row with a unique idempotency key before anything is sent, and `notification_item` says which matches,
+reminders or changes it carries, so a thing is put in one email per user, once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from crawlers.store.models import JSONColumn, utcnow
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One email to one user: rendered when composed, then sent once (pending → sending → sent/failed)."""
+
+    __tablename__ = "notification_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    """The idempotency key: also the Message-ID's left part, the SendGrid custom_arg and the .eml name."""
+    kind: str = Field(max_length=20)
+    """digest | reminder | change"""
+    user_id: int = Field(foreign_key="member_user.id", index=True, ondelete="CASCADE")
+    state: str = Field(default="pending", max_length=10, index=True)
+    """pending | sending | sent | failed | cancelled (the user unsubscribed or was disabled meanwhile)"""
+    match_ids: list[int] = Field(default_factory=list, sa_type=JSONColumn)
+    """Matches marked notified when (and only when) the send is recorded."""
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=32)
+    claimed_at: datetime | None = None
+    backend: str | None = Field(default=None, max_length=20)
+    """The sender that last tried it (outbox, smtp, sendgrid)."""
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    sent_at: datetime | None = None
+
+
+class OutboxContent(SQLModel, table=True):
+    """The rendered email of an outbox row, written once: kept apart so the row's state changes stay small."""
+
+    __tablename__ = "notification_content"
+
+    outbox_id: int = Field(foreign_key="notification_outbox.id", primary_key=True, ondelete="CASCADE")
+    text: str = Field(sa_type=sa.Text)
+    html: str = Field(sa_type=sa.Text)
+    meta: dict[str, Any] = Field(sa_type=JSONColumn)
+    """to, from, subject, headers, category, language (`notifications.senders.Email`)."""
+
+
+class OutboxItem(SQLModel, table=True):
+    """A thing an email carries to a user (`match:12`, `change:7`, `reminder:n5:d3:202602161200`)."""
+
+    __tablename__ = "notification_item"
+    __table_args__ = (sa.UniqueConstraint("user_id", "ref", name="uq_notification_item_user_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="notification_outbox.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="member_user.id", ondelete="CASCADE")
+    ref: str = Field(max_length=80)
+
+
+class InterestFlag(SQLModel, table=True):
+    """A member said "interested" from an email link (kept until the consortium's interest takes it over)."""
+
+    __tablename__ = "interest_flag"
+    __table_args__ = (sa.UniqueConstraint("member_id", "notice_id", name="uq_interest_flag_member_notice"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="member_user.id", ondelete="SET NULL")
+    notice_id: int = Field(foreign_key="notice.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+outbox_table: sa.Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+content_table: sa.Table = OutboxContent.__table__  # type: ignore[attr-defined]
+item_table: sa.Table = OutboxItem.__table__  # type: ignore[attr-defined]
+interest_flag_table: sa.Table = InterestFlag.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,327 @@
+"""The outbox: every email is sent once, and none is dropped, even when the process dies mid-way.
+
+The protocol, in four steps, each a committed transaction or a send:
+
+1. Compose (`enqueue`): the rendered email becomes a `pending` row with a unique idempotency key, and the
+   things it carries become `notification_item` rows, unique per (user, thing). Two composers racing for
+   the same thing: the unique constraint lets one win, the other skips it.
+2. Claim: a batch of due `pending` rows becomes `sending` under a claim token (`UPDATE ... WHERE
+   state = 'pending'`), committed before anything is sent, so two deliverers never send the same row.
+3. Send: the sender gets the email with `Message-ID: <key@domain>` (and, for SendGrid, the custom_arg
+   `pib_key`), so the same email sent twice is recognisably the same email.
+4. Record: one transaction marks the row `sent` and the matches it carries notified (only now; per
+   batch when the sender can tell afterwards what it sent, see `deliver`). A transient failure puts the
+   row back to `pending` with a backoff (1, 2, 4 ... minutes, at most 6 hours) until `MAX_ATTEMPTS`,
+   then `failed`; a permanent one makes it `failed`; a refused address also disables the user's address
+   (`member_user.email_disabled_reason`) and is logged for staff (`pib users --disabled` lists them).
+
+A crash between 3 and 4 leaves the row `sending`. After `SENDING_LEASE`, the next delivery takes it back
+and asks the sender whether it went out: the outbox folder knows exactly (the `.eml` is there: it is
+recorded as sent, not sent again); SMTP and SendGrid cannot tell, so it is sent again under the same
+Message-ID and custom_arg (at least once, never zero times). A crash between 2 and 3 takes the same path
+and the email is sent. A row leaves `sending` only through a record: nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from crawlers.store.models import utcnow
+from watch.models import Match, User
+
+from .models import content_table, item_table, outbox_table
+from .senders import AddressRefused, Email, Sender, SendError
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+SENDING_LEASE = timedelta(minutes=15)
+"""A row `sending` for longer than this was left by a process that died (a batch takes far less)."""
+BATCH_SIZE = 50
+MAX_BACKOFF = timedelta(hours=6)
+KEEP_CONTENTS = timedelta(days=90)
+"""How long the rendered text of a finished email is kept (its outbox row stays)."""
+
+user_table: sa.Table = User.__table__  # type: ignore[attr-defined]
+match_table: sa.Table = Match.__table__  # type: ignore[attr-defined]
+_delivering = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Composed:
+    """An email ready for the outbox, with the things it carries."""
+
+    email: Email
+    kind: str
+    user_id: int
+    refs: list[str]
+    match_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class DeliverySummary:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    recovered: int = 0
+    """Emails found already sent after a crash, recorded without sending them again."""
+    disabled: list[str] = field(default_factory=list)
+    """`address: reason` of each address refused for good in this run."""
+
+    def describe(self) -> str:
+        text = f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, {self.cancelled} cancelled"
+        if self.recovered:
+            text += f", {self.recovered} recovered after a crash"
+        if self.disabled:
+            text += "; addresses disabled: " + "; ".join(self.disabled)
+        return text
+
+
+def outbox_key(kind: str, user_id: int, refs: Iterable[str], now: datetime) -> str:
+    """`digest.20260121.u12.3fa2c1d0e5b4`: readable in a folder, unique to the user and what it carries."""
+    digest = hashlib.sha256("\n".join(sorted(refs)).encode()).hexdigest()[:12]
+    return f"{kind}.{now:%Y%m%d}.u{user_id}.{digest}"
+
+
+def _rows(composed: Sequence[Composed], now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": c.email.key,
+            "kind": c.kind,
+            "user_id": c.user_id,
+            "state": "pending",
+            "match_ids": c.match_ids,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for c in composed
+    ]
+
+
+def _insert(connection: Connection, composed: Sequence[Composed], now: datetime) -> None:
+    inserted = connection.execute(
+        sa.insert(outbox_table).returning(outbox_table.c.key, outbox_table.c.id), _rows(composed, now)
+    )
+    ids = {row.key: row.id for row in inserted}
+    connection.execute(
+        sa.insert(content_table), [{"outbox_id": ids[c.email.key], **c.email.to_content()} for c in composed]
+    )
+    items = [{"outbox_id": ids[c.email.key], "user_id": c.user_id, "ref": ref} for c in composed for ref in c.refs]
+    if items:
+        connection.execute(sa.insert(item_table), items)
+
+
+def enqueue(engine: Engine, composed: Sequence[Composed], *, now: datetime | None = None) -> tuple[int, int]:
+    """Store the emails as `pending` (step 1); returns (enqueued, skipped because already composed)."""
+    if not composed:
+        return 0, 0
+    now = now or utcnow()
+    try:
+        with engine.begin() as connection:
+            _insert(connection, composed, now)
+        return len(composed), 0
+    except IntegrityError:
+        pass  # another composer took some of these things: store the others one by one
+    enqueued = 0
+    for one in composed:
+        try:
+            with engine.begin() as connection:
+                _insert(connection, [one], now)
+            enqueued += 1
+        except IntegrityError:
+            log.info("outbox: %s already composed elsewhere, skipped", one.email.key)
+    return enqueued, len(composed) - enqueued
+
+
+def backoff(attempts: int) -> timedelta:
+    """
+    >>> backoff(1), backoff(4), backoff(20)
+    (datetime.timedelta(seconds=60), datetime.timedelta(seconds=480), datetime.timedelta(seconds=21600))
+    """
+    return min(timedelta(minutes=2 ** min(attempts - 1, 16)), MAX_BACKOFF)
+
+
+_CLAIMED = (
+    outbox_table.c.id,
+    outbox_table.c.key,
+    outbox_table.c.kind,
+    outbox_table.c.user_id,
+    content_table.c.text,
+    content_table.c.html,
+    content_table.c.meta,
+    outbox_table.c.match_ids,
+    outbox_table.c.attempts,
+    user_table.c.email,
+    user_table.c.active,
+    user_table.c.unsubscribed_at,
+    user_table.c.email_disabled_reason,
+)
+
+
+def _claim(engine: Engine, condition: sa.ColumnElement[bool], *, now: datetime, backend: str) -> list[Any]:
+    """Step 2: take up to BATCH_SIZE rows matching `condition` for this delivery, committed before sending."""
+    token = uuid.uuid4().hex
+    with engine.begin() as connection:
+        ids = (
+            connection.execute(
+                sa.select(outbox_table.c.id).where(condition).order_by(outbox_table.c.id).limit(BATCH_SIZE)
+            )
+            .scalars()
+            .all()
+        )
+        if not ids:
+            return []
+        connection.execute(
+            sa.update(outbox_table)
+            .where(outbox_table.c.id.in_(ids), condition)
+            .values(
+                state="sending",
+                claimed_by=token,
+                claimed_at=now,
+                attempts=outbox_table.c.attempts + 1,
+                backend=backend,
+            )
+        )
+        return list(
+            connection.execute(
+                sa.select(*_CLAIMED)
+                .join(user_table, user_table.c.id == outbox_table.c.user_id)
+                .join(content_table, content_table.c.outbox_id == outbox_table.c.id)
+                .where(outbox_table.c.id.in_(ids), outbox_table.c.claimed_by == token)
+                .order_by(outbox_table.c.id)
+            )
+        )
+
+
+def _finish(connection: Connection, row: Any, **values: Any) -> None:
+    connection.execute(sa.update(outbox_table).where(outbox_table.c.id == row.id).values(claimed_by=None, **values))
+
+
+# Built once: the record of the emails is the hot path of a large digest run.
+_MARK_SENT = (
+    sa.update(outbox_table)
+    .where(outbox_table.c.id.in_(sa.bindparam("row_ids", expanding=True)))
+    .values(state="sent", sent_at=sa.bindparam("now"), last_error=None, claimed_by=None)
+)
+_MARK_NOTIFIED = (
+    sa.update(match_table)
+    .where(match_table.c.id.in_(sa.bindparam("match_ids", expanding=True)), match_table.c.notified_at.is_(None))
+    .values(notified_at=sa.bindparam("now"))
+)
+
+
+def _record_sent(engine: Engine, rows: Sequence[Any], now: datetime) -> None:
+    """Step 4: the rows are sent and the matches they carry are notified, in one transaction."""
+    match_ids = [match_id for row in rows for match_id in row.match_ids]
+    with engine.begin() as connection:
+        connection.execute(_MARK_SENT, {"row_ids": [row.id for row in rows], "now": now})
+        if match_ids:
+            connection.execute(_MARK_NOTIFIED, {"match_ids": match_ids, "now": now})
+
+
+def _record_failure(engine: Engine, row: Any, error: Exception, now: datetime, summary: DeliverySummary) -> None:
+    reason = str(error)[:1000] or type(error).__name__
+    with engine.begin() as connection:
+        if isinstance(error, AddressRefused):
+            _finish(connection, row, state="failed", last_error=reason)
+            connection.execute(
+                sa.update(user_table)
+                .where(user_table.c.id == row.user_id, user_table.c.email_disabled_reason.is_(None))
+                .values(email_disabled_reason=reason)
+            )
+            summary.failed += 1
+            summary.disabled.append(f"{row.email}: {reason}")
+            log.warning(
+                "email address disabled: user=%s address=%s key=%s reason=%s", row.user_id, row.email, row.key, reason
+            )
+        elif (isinstance(error, SendError) and error.permanent) or row.attempts >= MAX_ATTEMPTS:
+            _finish(connection, row, state="failed", last_error=reason)
+            summary.failed += 1
+            log.error("email failed for good: key=%s attempts=%s reason=%s", row.key, row.attempts, reason)
+        else:
+            _finish(connection, row, state="pending", last_error=reason, next_attempt_at=now + backoff(row.attempts))
+            summary.retrying += 1
+            log.warning("email not sent, will retry: key=%s attempts=%s reason=%s", row.key, row.attempts, reason)
+
+
+def _send(
+    engine: Engine, sender: Sender, row: Any, *, maybe_sent: bool, now: datetime, summary: DeliverySummary
+) -> bool:
+    """Step 3 for one row; True when it went out (now or before a crash) and awaits its sent record."""
+    if not row.active or row.unsubscribed_at is not None or row.email_disabled_reason is not None:
+        with engine.begin() as connection:
+            _finish(connection, row, state="cancelled", last_error="the user no longer receives emails")
+        summary.cancelled += 1
+        return False
+    email = replace(Email.from_content(row.key, text=row.text, html=row.html, meta=row.meta), to=row.email)
+    if maybe_sent and sender.already_sent(email):
+        summary.recovered += 1
+        log.info("email found sent after a crash, recorded without sending again: key=%s", row.key)
+        return True
+    try:
+        sender.send(email)
+    except Exception as error:  # one bad email (or a bug in building it) never stops the others
+        if not isinstance(error, SendError):
+            log.exception("email could not be built or sent: key=%s", row.key)
+        _record_failure(engine, row, error, now, summary)
+        return False
+    summary.sent += 1
+    return True
+
+
+def deliver(engine: Engine, *, sender: Sender, now: datetime | None = None) -> DeliverySummary:
+    """Send every due `pending` email, after taking back the ones a dead process left `sending`.
+
+    One delivery at a time per process (a second caller waits), so the lease only has to cover other
+    processes; a batch of BATCH_SIZE emails takes far less than SENDING_LEASE. A sender that can tell
+    what it sent (`confirms`, the outbox folder) has its sends recorded once per batch, since a crash
+    before the record costs nothing there; the others are recorded one by one, so that a crash makes
+    at most one email go out twice.
+    """
+    now = now or utcnow()
+    summary = DeliverySummary()
+    stale = sa.and_(outbox_table.c.state == "sending", outbox_table.c.claimed_at < now - SENDING_LEASE)
+    due = sa.and_(
+        outbox_table.c.state == "pending",
+        sa.or_(outbox_table.c.next_attempt_at.is_(None), outbox_table.c.next_attempt_at <= now),
+    )
+    with _delivering:
+        try:
+            for condition, maybe_sent in ((stale, True), (due, False)):
+                while rows := _claim(engine, condition, now=now, backend=sender.backend):
+                    went_out = []
+                    for row in rows:
+                        if _send(engine, sender, row, maybe_sent=maybe_sent, now=now, summary=summary):
+                            if sender.confirms:
+                                went_out.append(row)
+                            else:
+                                _record_sent(engine, [row], now)
+                    if went_out:
+                        _record_sent(engine, went_out, now)
+        finally:
+            sender.close()
+    return summary
+
+
+def forget_contents(engine: Engine, *, before: datetime) -> int:
+    """Delete the rendered text of emails finished (sent, failed, cancelled) before `before`; returns how many.
+
+    A digest weighs some 40 kB: kept for ever, 200 members would add gigabytes a year for nothing.
+    """
+    finished = sa.select(outbox_table.c.id).where(
+        outbox_table.c.created_at < before, outbox_table.c.state.in_(("sent", "failed", "cancelled"))
+    )
+    with engine.begin() as connection:
+        return connection.execute(sa.delete(content_table).where(content_table.c.outbox_id.in_(finished))).rowcount

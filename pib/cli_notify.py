@@ -1,0 +1,110 @@
+"""Commands of the notifications and the service: `pib serve`, `pib digests send`, `pib reminders send`,
+`pib users`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+FREQUENCIES = ("instant", "daily", "weekly")
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def serve(
+    web: Annotated[bool, typer.Option(help="Also serve the one-click links of the emails.")] = True,
+) -> None:
+    """Run the service: scheduled crawls, matching, digests, reminders; stop with Ctrl-C or SIGTERM."""
+    from pib.scheduler import serve as run
+
+    _log_to_stderr()
+    run(web=web)
+
+
+def digests_send(
+    frequency: Annotated[str | None, typer.Option(help="instant, daily or weekly; all three when not given.")] = None,
+) -> None:
+    """Send the digests waiting at a frequency now (the service does it on schedule)."""
+    from config.settings import get_settings
+    from notifications.digests import send_digests
+    from notifications.senders import sender_from_settings
+    from pib.db import ready_engine
+
+    if frequency is not None and frequency not in FREQUENCIES:
+        typer.echo(f"--frequency: one of {', '.join(FREQUENCIES)}, got {frequency!r}", err=True)
+        raise typer.Exit(2)
+    _log_to_stderr()
+    settings = get_settings()
+    engine = ready_engine(settings.database_url)
+    for one in [frequency] if frequency else FREQUENCIES:
+        summary = send_digests(engine, frequency=one, sender=sender_from_settings(settings), settings=settings)
+        typer.echo(summary.describe(), err=True)
+    if settings.email_backend == "outbox":
+        typer.echo(f"emails written to {settings.outbox_dir.resolve()}", err=True)
+
+
+def reminders_send() -> None:
+    """Send the deadline reminders and change alerts due now for the tenders firms flagged."""
+    from config.settings import get_settings
+    from notifications.reminders import send_followups
+    from notifications.senders import sender_from_settings
+    from pib.db import ready_engine
+
+    _log_to_stderr()
+    settings = get_settings()
+    engine = ready_engine(settings.database_url)
+    typer.echo(send_followups(engine, sender=sender_from_settings(settings), settings=settings).describe(), err=True)
+
+
+def users(
+    disabled: Annotated[bool, typer.Option("--disabled", help="Only the addresses refused for good, and why.")] = False,
+) -> None:
+    """List the users of the member firms and whether they receive emails."""
+    import sqlalchemy as sa
+
+    from notifications.compose import member_table, user_table
+    from pib.db import ready_engine
+
+    query = (
+        sa.select(
+            member_table.c.name,
+            user_table.c.email,
+            user_table.c.language,
+            user_table.c.active,
+            user_table.c.unsubscribed_at,
+            user_table.c.email_disabled_reason,
+        )
+        .join(member_table, member_table.c.id == user_table.c.member_id)
+        .order_by(member_table.c.name, user_table.c.email)
+    )
+    if disabled:
+        query = query.where(user_table.c.email_disabled_reason.is_not(None))
+    with ready_engine().connect() as connection:
+        rows = connection.execute(query).all()
+    for member, email, language, active, unsubscribed_at, reason in rows:
+        if reason:
+            status = f"disabled: {reason}"
+        elif unsubscribed_at:
+            status = f"unsubscribed {unsubscribed_at:%Y-%m-%d}"
+        else:
+            status = "receives emails" if active else "inactive"
+        typer.echo(f"{member}\t{email}\t{language}\t{status}")
+    if disabled and not rows:
+        typer.echo("no disabled address", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the notification and service commands to the `pib` app."""
+    app.command()(serve)
+    app.command()(users)
+    digests = typer.Typer(help="Alert digests.", no_args_is_help=True)
+    digests.command("send")(digests_send)
+    app.add_typer(digests, name="digests")
+    reminders = typer.Typer(help="Deadline reminders and change alerts of flagged tenders.", no_args_is_help=True)
+    reminders.command("send")(reminders_send)
+    app.add_typer(reminders, name="reminders")

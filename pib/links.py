@@ -1,0 +1,120 @@
+"""What the one-click links of the emails do: verify the signed token, then act for that user and notice.
+
+A GET shows what the link will do with one button; the POST does it. Mail scanners and link previews
+fetch links with GET, and must not flag a firm's interest or unsubscribe anyone by themselves; the
+`List-Unsubscribe-Post` one-click of mail clients (RFC 8058) is a POST and acts at once. An altered,
+foreign or expired link gets a page saying so and changes nothing.
+
+- interested: the firm's watch feedback becomes `interesting` (so reminders and change alerts follow) and
+  an `interest_flag` is kept for the consortium's anonymous interest.
+- not relevant: the feedback becomes `not-relevant`, and a flag of interest, if any, is withdrawn.
+- unsubscribe: the user receives no more emails (`member_user.unsubscribed_at`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from config.settings import Settings, get_settings
+from crawlers.store.models import utcnow
+from crawlers.store.service import notice_table
+from notifications.i18n import EXPIRED_LINK, GONE_LINK, INVALID_LINK, translator
+from notifications.links import LinkClaim, LinkError, LinkSigner
+from notifications.models import interest_flag_table
+from notifications.render import render_page, short
+from watch.models import Feedback, User
+
+user_table: sa.Table = User.__table__  # type: ignore[attr-defined]
+feedback_table: sa.Table = Feedback.__table__  # type: ignore[attr-defined]
+
+PAGE_KEYS = {"interested": "interested", "not-relevant": "not_relevant", "unsubscribe": "unsubscribe"}
+
+
+def _insert(connection: Connection, table: sa.Table) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _set_feedback(connection: Connection, *, member_id: int, notice_id: int, verdict: str, now: datetime) -> None:
+    """The firm's verdict on the notice; `created_at` is when this verdict was given."""
+    insert = _insert(connection, feedback_table).values(
+        member_id=member_id, notice_id=notice_id, verdict=verdict, created_at=now
+    )
+    connection.execute(
+        insert.on_conflict_do_update(
+            index_elements=["member_id", "notice_id"],
+            set_={"verdict": verdict, "created_at": now},
+            where=feedback_table.c.verdict != verdict,
+        )
+    )
+
+
+def _apply(connection: Connection, claim: LinkClaim, member_id: int, now: datetime) -> None:
+    if claim.action == "unsubscribe":
+        connection.execute(
+            sa.update(user_table)
+            .where(user_table.c.id == claim.user_id, user_table.c.unsubscribed_at.is_(None))
+            .values(unsubscribed_at=now)
+        )
+        return
+    assert claim.notice_id is not None  # tokens of these actions are signed with a notice
+    if claim.action == "interested":
+        _set_feedback(connection, member_id=member_id, notice_id=claim.notice_id, verdict="interesting", now=now)
+        connection.execute(
+            _insert(connection, interest_flag_table)
+            .values(member_id=member_id, user_id=claim.user_id, notice_id=claim.notice_id, created_at=now)
+            .on_conflict_do_nothing(index_elements=["member_id", "notice_id"])
+        )
+    else:
+        _set_feedback(connection, member_id=member_id, notice_id=claim.notice_id, verdict="not-relevant", now=now)
+        connection.execute(
+            sa.delete(interest_flag_table).where(
+                interest_flag_table.c.member_id == member_id, interest_flag_table.c.notice_id == claim.notice_id
+            )
+        )
+
+
+def handle_link(
+    engine: Engine,
+    token: str,
+    *,
+    method: str = "GET",
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> tuple[int, str]:
+    """The HTTP status and HTML page answering a link: GET describes, POST acts."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    try:
+        claim = LinkSigner(settings.secret_key.get_secret_value()).verify(token, now=now)
+    except LinkError as error:
+        status, texts = (410, EXPIRED_LINK) if error.reason == "expired" else (400, INVALID_LINK)
+        return status, render_page(language="en", paragraphs=list(texts))
+    if method not in ("GET", "HEAD", "POST"):
+        return 405, render_page(language="en", paragraphs=["GET or POST"])
+    with engine.begin() as connection:
+        user = connection.execute(
+            sa.select(user_table.c.member_id, user_table.c.email, user_table.c.language).where(
+                user_table.c.id == claim.user_id
+            )
+        ).first()
+        title = None
+        if claim.notice_id is not None:
+            title = connection.execute(
+                sa.select(notice_table.c.title).where(notice_table.c.id == claim.notice_id)
+            ).scalar()
+        if user is None or (claim.notice_id is not None and title is None):
+            return 410, render_page(language="en", paragraphs=list(GONE_LINK))
+        t = translator(user.language)
+        page = PAGE_KEYS[claim.action]
+        if method == "POST":
+            _apply(connection, claim, user.member_id, now)
+            return 200, render_page(language=user.language, paragraphs=[t(f"page.done.{page}", email=user.email)])
+    question = t(f"page.confirm.{page}", email=user.email)
+    paragraphs = [question, short(title)] if title else [question]
+    return 200, render_page(language=user.language, paragraphs=paragraphs, button=t("page.confirm"))

@@ -1,0 +1,254 @@
+"""The service: APScheduler 3.x runs the jobs (crawl, link, match, digests, follow-ups, outbox retries).
+
+Jobs are importable functions with serializable arguments and stable ids, kept in the database of the
+service (SQLAlchemyJobStore, table `apscheduler_jobs` of migration 0007). At start every job
+of `job_specs` is (re)written with `replace_existing`, and jobs of older versions are removed. A failing
+job is logged with its id and never stops the others (APScheduler isolates each run). A crawl runs in a
+subprocess (Scrapy's reactor cannot restart in a long-lived process). SIGTERM or SIGINT stops the service
+cleanly: no new runs, running crawls are asked to stop, running jobs finish, the job store is left intact.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings, get_settings
+from crawlers.store.db import get_engine
+from pib.job_store import job_store
+
+log = logging.getLogger("pib.serve")
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+CRAWL_TIMEOUT = 3 * 3600
+"""A crawl that runs longer is stopped (checkpoints make the next one resume)."""
+STOP_GRACE = 30
+
+_children: set[subprocess.Popen[bytes]] = set()
+_children_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: Callable[..., Any]
+    args: tuple[Any, ...]
+    cron: str
+    """Five-field crontab in Europe/Brussels time."""
+
+    @property
+    def reference(self) -> str:
+        return f"{self.func.__module__}:{self.func.__name__}"
+
+
+# Jobs -------------------------------------------------------------------------------------------------------
+
+
+def _engine() -> Engine:
+    return get_engine(get_settings().database_url)
+
+
+def crawl_job(source: str) -> None:
+    """One source's crawl in its own process (`python -m crawlers.crawl SOURCE`), waited for."""
+    command = [sys.executable, "-m", "crawlers.crawl", source]
+    process = subprocess.Popen(command)
+    with _children_lock:
+        _children.add(process)
+    try:
+        code = process.wait(timeout=CRAWL_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        _end(process)
+        raise RuntimeError(f"crawl {source}: stopped after {CRAWL_TIMEOUT} s") from None
+    finally:
+        with _children_lock:
+            _children.discard(process)
+    if code != 0:
+        raise RuntimeError(f"crawl {source}: `{' '.join(command[1:])}` exited with {code}")
+
+
+def link_job() -> None:
+    """Link new publications into procedures (so change alerts and reminders follow the procedure)."""
+    from crawlers.store.procedures import link_procedures
+
+    log.info("link procedures: %s", link_procedures(_engine()).describe())
+
+
+def match_job() -> None:
+    """Route the new notices to the members' profiles."""
+    from watch.routing import route_new
+
+    log.info("match: %s", route_new(_engine()).describe())
+
+
+def digests_job(frequency: str) -> None:
+    from notifications.digests import send_digests
+    from notifications.senders import sender_from_settings
+
+    summary = send_digests(_engine(), frequency=frequency, sender=sender_from_settings(get_settings()))
+    log.info("%s", summary.describe())
+
+
+def followups_job() -> None:
+    from notifications.reminders import send_followups
+    from notifications.senders import sender_from_settings
+
+    log.info("%s", send_followups(_engine(), sender=sender_from_settings(get_settings())).describe())
+
+
+def outbox_job() -> None:
+    """Retries due in the outbox, emails a dead process left half-sent, and old contents forgotten."""
+    from crawlers.store.models import utcnow
+    from notifications.outbox import KEEP_CONTENTS, deliver, forget_contents
+    from notifications.senders import sender_from_settings
+
+    engine = _engine()
+    summary = deliver(engine, sender=sender_from_settings(get_settings()))
+    if summary.sent or summary.failed or summary.recovered or summary.cancelled:
+        log.info("outbox: %s", summary.describe())
+    if forgotten := forget_contents(engine, before=utcnow() - KEEP_CONTENTS):
+        log.info("outbox: the text of %s emails older than %s days forgotten", forgotten, KEEP_CONTENTS.days)
+
+
+# Schedule ---------------------------------------------------------------------------------------------------
+
+SOURCES_CRON = {"ted": "10 6-22/4 * * *", "boamp": "20 */3 * * *", "be": "30 */3 * * *", "feeds": "40 * * * *"}
+"""TED publishes once a working day, BOAMP twice, BE all day; feeds are cheap to poll."""
+
+
+def job_specs(settings: Settings) -> list[JobSpec]:
+    """Every job of the service; `PIB_SCHEDULES` ({"id": "crontab" or "off"}) replaces a default."""
+    specs = [
+        JobSpec(f"crawl:{source}", crawl_job, (source,), cron)
+        for source, cron in SOURCES_CRON.items()
+        if source != "feeds" or settings.feeds
+    ]
+    specs += [
+        JobSpec("link", link_job, (), "5,20,35,50 * * * *"),
+        JobSpec("match", match_job, (), "7,22,37,52 * * * *"),
+        JobSpec("digests:instant", digests_job, ("instant",), "9,24,39,54 * * * *"),
+        JobSpec("digests:daily", digests_job, ("daily",), "0 7 * * *"),
+        JobSpec("digests:weekly", digests_job, ("weekly",), "0 7 * * mon"),
+        JobSpec("followups", followups_job, (), "15 7-20 * * *"),
+        JobSpec("outbox", outbox_job, (), "*/5 * * * *"),
+    ]
+    unknown = set(settings.schedules) - {spec.id for spec in specs}
+    if unknown:
+        raise ValueError(f"PIB_SCHEDULES names unknown jobs: {', '.join(sorted(unknown))}")
+    chosen = []
+    for spec in specs:
+        cron = settings.schedules.get(spec.id, spec.cron).strip()
+        if cron == "off":
+            continue
+        CronTrigger.from_crontab(cron, timezone=BRUSSELS)  # a bad expression fails here, with the job's id
+        chosen.append(JobSpec(spec.id, spec.func, spec.args, cron))
+    return chosen
+
+
+def _on_event(event: JobExecutionEvent) -> None:
+    if event.code == EVENT_JOB_MISSED:
+        log.warning("job %s missed its run at %s", event.job_id, event.scheduled_run_time)
+    else:
+        log.error("job %s failed: %r", event.job_id, event.exception, exc_info=event.exception)
+
+
+def build_scheduler(engine: Engine, specs: list[JobSpec]) -> BackgroundScheduler:
+    """A started (paused) scheduler on the database's job store, holding exactly the jobs of `specs`."""
+    scheduler = BackgroundScheduler(
+        jobstores={"default": job_store(engine)},
+        executors={"default": ThreadPoolExecutor(8)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        timezone=BRUSSELS,
+    )
+    scheduler.add_listener(_on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    scheduler.start(paused=True)
+    wanted = {spec.id for spec in specs}
+    for job in scheduler.get_jobs():
+        if job.id not in wanted:
+            log.info("job %s removed (no longer part of the service)", job.id)
+            job.remove()
+    for spec in specs:
+        scheduler.add_job(
+            spec.reference,
+            CronTrigger.from_crontab(spec.cron, timezone=BRUSSELS),
+            args=list(spec.args),
+            id=spec.id,
+            name=spec.id,
+            replace_existing=True,
+        )
+    return scheduler
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (a crawl stops at its next checkpoint), then SIGKILL after STOP_GRACE seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _stop_children() -> None:
+    with _children_lock:
+        children = list(_children)
+    for child in children:
+        _end(child)
+
+
+def serve(*, settings: Settings | None = None, web: bool = True, stop: threading.Event | None = None) -> None:
+    """Run the service until SIGTERM or SIGINT (or `stop` is set), then stop cleanly."""
+    from pib.db import ready_engine
+
+    settings = settings or get_settings()
+    stop = stop or threading.Event()
+    engine = ready_engine(settings.database_url)
+    specs = job_specs(settings)
+    scheduler = build_scheduler(engine, specs)
+
+    def on_signal(number: int, _frame: FrameType | None) -> None:
+        log.info("%s received: stopping", signal.Signals(number).name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, on_signal)
+    server = None
+    if web:
+        from pib.web import start_web
+
+        try:
+            server, _thread = start_web(settings.web_host, settings.web_port, engine)
+        except OSError as error:
+            scheduler.shutdown(wait=False)
+            where = f"{settings.web_host}:{settings.web_port}"
+            raise SystemExit(f"pib serve: cannot serve the links on {where}: {error}") from None
+        log.info(
+            "links served on http://%s:%s/l/ (public URL %s)", settings.web_host, settings.web_port, settings.public_url
+        )
+    scheduler.resume()
+    log.info("scheduler started: %s", ", ".join(f"{spec.id} [{spec.cron}]" for spec in specs))
+    try:
+        while not stop.wait(1):
+            pass
+    finally:
+        scheduler.pause()
+        _stop_children()
+        scheduler.shutdown(wait=True)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        log.info("stopped cleanly")

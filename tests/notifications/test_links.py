@@ -1,0 +1,209 @@
+"""Signed one-click links: bound to user and notice, expiring; what each does; a bad link changes nothing."""
+
+from __future__ import annotations
+
+import io
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from notifications.links import LinkError, LinkSigner
+from notifications.models import interest_flag_table
+from pib.links import handle_link
+from pib.web import make_application, start_web
+from tests.notifications.helpers import NOW, Firm, add_firm, add_notice, settings_for, user_row
+from watch.models import Feedback
+
+feedback_table: sa.Table = Feedback.__table__  # type: ignore[attr-defined]
+SIGNER = LinkSigner("test-secret-key")
+EXPIRES = NOW + timedelta(days=30)
+
+
+def state(engine: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[Any]]:
+    """Everything a link may change: feedback, flags of interest, unsubscriptions."""
+    with engine.connect() as connection:
+        feedback = [
+            tuple(r)
+            for r in connection.execute(
+                sa.select(feedback_table.c.member_id, feedback_table.c.notice_id, feedback_table.c.verdict)
+            )
+        ]
+        flags = [
+            tuple(r)
+            for r in connection.execute(sa.select(interest_flag_table.c.member_id, interest_flag_table.c.notice_id))
+        ]
+        users = list(connection.execute(sa.text("SELECT unsubscribed_at FROM member_user")).scalars())
+    return feedback, flags, users
+
+
+def with_part(token: str, index: int, value: str) -> str:
+    parts = token.split(".")
+    parts[index] = value
+    return ".".join(parts)
+
+
+@pytest.fixture
+def firm_and_notice(engine: Engine) -> tuple[Firm, int, int]:
+    firm = add_firm(engine, users=[("info@alpha.example", "fr")])
+    return firm, firm.users["info@alpha.example"], add_notice(engine, title="Hébergement <b>cloud</b>")
+
+
+def test_a_token_says_what_to_do_for_whom_until_when() -> None:
+    token = SIGNER.sign(action="interested", user_id=12, notice_id=345, expires=EXPIRES)
+    claim = SIGNER.verify(token, now=NOW)
+    assert (claim.action, claim.user_id, claim.notice_id, claim.expires) == ("interested", 12, 345, EXPIRES)
+    unsubscribe = SIGNER.verify(SIGNER.sign(action="unsubscribe", user_id=12, notice_id=None, expires=EXPIRES), now=NOW)
+    assert unsubscribe.notice_id is None
+
+
+@pytest.mark.parametrize(
+    "alter",
+    [
+        lambda token: with_part(token, 0, "u"),  # another action
+        lambda token: with_part(token, 1, "13"),  # another user
+        lambda token: with_part(token, 2, "346"),  # another notice
+        lambda token: with_part(token, 3, "9999999999"),  # a later expiry
+        lambda token: token[:-1],  # truncated
+        lambda token: token + "A",
+        lambda token: "",
+    ],
+)
+def test_an_altered_token_is_refused(alter: Any) -> None:
+    token = SIGNER.sign(action="interested", user_id=12, notice_id=345, expires=EXPIRES)
+    with pytest.raises(LinkError) as error:
+        SIGNER.verify(alter(token), now=NOW)
+    assert error.value.reason == "invalid"
+
+
+def test_a_token_of_another_secret_is_refused() -> None:
+    token = LinkSigner("another-secret").sign(action="interested", user_id=12, notice_id=345, expires=EXPIRES)
+    with pytest.raises(LinkError, match="signature"):
+        SIGNER.verify(token, now=NOW)
+
+
+def test_a_token_expires() -> None:
+    token = SIGNER.sign(action="interested", user_id=12, notice_id=345, expires=EXPIRES)
+    SIGNER.verify(token, now=EXPIRES - timedelta(seconds=1))
+    with pytest.raises(LinkError) as error:
+        SIGNER.verify(token, now=EXPIRES)
+    assert error.value.reason == "expired"
+
+
+def test_interested_records_feedback_and_a_flag(
+    engine: Engine, tmp_path: Path, firm_and_notice: tuple[Firm, int, int]
+) -> None:
+    settings = settings_for(tmp_path)
+    firm, user, notice = firm_and_notice
+    token = SIGNER.sign(action="interested", user_id=user, notice_id=notice, expires=EXPIRES)
+
+    status, page = handle_link(engine, token, method="GET", now=NOW, settings=settings)
+    assert status == 200
+    assert "Indiquer que ce marché vous intéresse ?" in page
+    assert "Hébergement &lt;b&gt;cloud&lt;/b&gt;" in page and '<form method="post">' in page
+    assert state(engine) == ([], [], [None])  # looking at the link does nothing (mail scanners do)
+
+    status, page = handle_link(engine, token, method="POST", now=NOW, settings=settings)
+    assert status == 200 and "ce marché vous intéresse" in page
+    assert state(engine) == ([(firm.member_id, notice, "interesting")], [(firm.member_id, notice)], [None])
+
+    assert handle_link(engine, token, method="POST", now=NOW, settings=settings)[0] == 200  # twice: same state
+    assert state(engine) == ([(firm.member_id, notice, "interesting")], [(firm.member_id, notice)], [None])
+
+
+def test_not_relevant_records_feedback_and_withdraws_a_flag(
+    engine: Engine, tmp_path: Path, firm_and_notice: tuple[Firm, int, int]
+) -> None:
+    settings = settings_for(tmp_path)
+    firm, user, notice = firm_and_notice
+    interested = SIGNER.sign(action="interested", user_id=user, notice_id=notice, expires=EXPIRES)
+    not_relevant = SIGNER.sign(action="not-relevant", user_id=user, notice_id=notice, expires=EXPIRES)
+    handle_link(engine, interested, method="POST", now=NOW, settings=settings)
+
+    status, _page = handle_link(engine, not_relevant, method="POST", now=NOW, settings=settings)
+
+    assert status == 200
+    assert state(engine) == ([(firm.member_id, notice, "not-relevant")], [], [None])
+
+
+def test_unsubscribe(engine: Engine, tmp_path: Path, firm_and_notice: tuple[Firm, int, int]) -> None:
+    settings = settings_for(tmp_path)
+    _firm, user, _notice = firm_and_notice
+    token = SIGNER.sign(action="unsubscribe", user_id=user, notice_id=None, expires=EXPIRES)
+
+    status, page = handle_link(engine, token, method="POST", now=NOW, settings=settings)
+
+    assert status == 200 and "info@alpha.example" in page
+    assert user_row(engine, user).unsubscribed_at == NOW
+
+
+@pytest.mark.parametrize(("now", "status", "says"), [(NOW, 400, "not valid"), (EXPIRES, 410, "expired")])
+def test_a_bad_link_gets_a_clear_page_and_changes_nothing(
+    engine: Engine, tmp_path: Path, firm_and_notice: tuple[Firm, int, int], now: Any, status: int, says: str
+) -> None:
+    settings = settings_for(tmp_path)
+    _firm, user, notice = firm_and_notice
+    good = SIGNER.sign(action="interested", user_id=user, notice_id=notice, expires=EXPIRES)
+    token = good if status == 410 else good.replace(f".{notice}.", f".{notice + 1}.")
+    before = state(engine)
+
+    for method in ("GET", "POST"):
+        answer, page = handle_link(engine, token, method=method, now=now, settings=settings)
+        assert answer == status
+        assert says in page and "nothing was changed" in page and "rien n&#39;a été changé" in page
+    assert state(engine) == before
+
+
+def test_a_link_to_a_removed_notice_is_gone(
+    engine: Engine, tmp_path: Path, firm_and_notice: tuple[Firm, int, int]
+) -> None:
+    settings = settings_for(tmp_path)
+    _firm, user, notice = firm_and_notice
+    token = SIGNER.sign(action="interested", user_id=user, notice_id=notice + 100, expires=EXPIRES)
+    assert handle_link(engine, token, method="POST", now=NOW, settings=settings)[0] == 410
+    assert state(engine) == ([], [], [None])
+
+
+def test_one_click_unsubscribe_over_http(
+    engine: Engine, settings_env: None, monkeypatch: pytest.MonkeyPatch, firm_and_notice: tuple[Firm, int, int]
+) -> None:
+    """RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click` to the https URL of the header."""
+    from config.settings import DEVELOPMENT_SECRET
+
+    _firm, user, _notice = firm_and_notice
+    token = LinkSigner(DEVELOPMENT_SECRET).sign(
+        action="unsubscribe", user_id=user, notice_id=None, expires=NOW + timedelta(days=36500)
+    )
+    server, thread = start_web("127.0.0.1", 0, engine)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/l/{token}"
+        with urllib.request.urlopen(url) as answer:  # GET: a page, no change
+            assert answer.status == 200
+            assert answer.headers["Cache-Control"] == "no-store"
+        assert user_row(engine, user).unsubscribed_at is None
+        request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST")
+        with urllib.request.urlopen(request) as answer:
+            assert answer.status == 200
+        assert user_row(engine, user).unsubscribed_at is not None
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_the_web_application_answers_unknown_paths_and_health(engine: Engine) -> None:
+    application = make_application(lambda: engine)
+    statuses: list[str] = []
+
+    def call(path: str) -> bytes:
+        environ = {"PATH_INFO": path, "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO()}
+        return b"".join(application(environ, lambda status, headers: statuses.append(status)))
+
+    assert call("/healthz") == b"ok\n"
+    call("/admin")
+    call("/l/garbage")
+    assert statuses == ["200 OK", "404 Not Found", "400 Bad Request"]
