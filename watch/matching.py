@@ -13,8 +13,9 @@ profile code, up to 0.85 for an exact 8-digit one (the narrower the firm's code,
 0.9 when the code is not the main one, 0.85 when only a lot has it, 0.8 × confidence when inferred from
 the text; a keyword 0.6 in the title, 0.5 in a lot title, 0.35 in the description, 0.1 more for a phrase.
 A notice placed by its buyer's country only (no place of performance) counts 0.9 of its score for a
-profile with regions; one placed nowhere (no NUTS, no buyer country: some feed entries) is kept, as a
-notice without a value is kept by a value range, and counts 0.8. Feedback then moves the score (watch/feedback.py).
+profile with regions; one placed nowhere (no NUTS, no buyer country: some feed entries) is in none of a
+profile's regions (§6), so only profiles without regions receive it. Feedback then moves the score
+(watch/feedback.py).
 """
 
 from __future__ import annotations
@@ -298,7 +299,7 @@ class _Compiled:
         if not self._value_fits(facts.value):
             return None
         place = None
-        if self.regions and facts.nuts:  # a notice placed nowhere is kept, as a value not given is
+        if self.regions:  # §6: a notice placed nowhere (no NUTS, no buyer country) is in none of the regions
             if not (self.regions & facts.nuts_prefixes or self.region_prefixes.intersection(facts.nuts)):
                 return None
             place = self.place(facts.nuts)
@@ -374,9 +375,6 @@ class _Compiled:
             reasons.append(self._place_reason(facts, place, lot_ids))
             if facts.placed_by_buyer:
                 score *= 0.9
-        elif self.regions:
-            reasons.append("no place given (neither place of performance nor buyer country)")
-            score *= 0.8
         if facts.value is not None and (self.spec.value_min is not None or self.spec.value_max is not None):
             reasons.append(f"estimated value {facts.value:,.0f} {facts.currency or ''}".rstrip() + " in your range")
         return Hit(self.spec.id, self.spec.member_id, round(score, 4), tuple(reasons), lot_ids)

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import zstandard
@@ -612,6 +613,22 @@ def _pending(connection: Connection, after: tuple[date, int] | None, limit: int)
     return list(connection.execute(query).all())
 
 
+def url_key(url: str) -> str | None:
+    """The key of a notice page: scheme and host folded, no fragment, no trailing slash.
+
+    >>> url_key("HTTPS://www.BOAMP.fr/pages/avis/?q=idweb:26-7298#top")
+    'url:https://www.boamp.fr/pages/avis?q=idweb:26-7298'
+    >>> url_key("") is None, url_key("javascript:alert(1)") is None
+    (True, True)
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    path = parts.path.rstrip("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"url:{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"[:340]
+
+
 def _prepare(row: Any, summary: LinkSummary) -> _Pending:
     facts = RawFacts()
     if row.format and row.content is not None:
@@ -633,6 +650,10 @@ def _prepare(row: Any, summary: LinkSummary) -> _Pending:
         put(key, "folder")
     for key in own_keys(row.source, row.source_id) | facts.own:
         put(key, "own")
+    url = url_key(_text(_mapping(row.data).get("url")))
+    if url:
+        # A feed entry links to the notice's page at its source: a reference to that publication.
+        put(url, "ref" if row.source.startswith("feed:") else "own")
     if pub.buyer:
         put(pub.buyer, "buyer")
     return _Pending(

@@ -423,3 +423,29 @@ def test_a_procedure_id_shared_by_unrelated_notices_does_not_merge_them(engine: 
     notices = store_files(engine, *sorted((FIXTURES / "ted_eforms" / "converted-from-ted-xml").glob("*.xml")))
     link_procedures(engine)
     assert len(open_procedures(engine)) == len(notices)
+
+
+def test_a_feed_entry_pointing_at_a_notice_page_is_linked_to_that_notice(engine: Engine) -> None:
+    boamp = make_notice(**BOAMP | {"url": "https://www.boamp.fr/pages/avis/?q=idweb:26-7298"})
+    entry = make_notice(
+        source="feed:aggregator",
+        source_id="https://aggregator.example.org/item/991",
+        title="Travaux d'aménagement (BOAMP)",
+        buyer={"name": "Aggregator", "country": None},
+        cpv_main=None,
+        cpv_additional=[],
+        nuts=[],
+        deadline=None,
+        estimated_value=None,
+        currency=None,
+        lots=[{"id": "1"}],
+        url="HTTPS://WWW.BOAMP.FR/pages/avis/?q=idweb:26-7298#avis",
+    )
+    other = make_notice(**BOAMP | {"source_id": "26-7301", "url": "https://www.boamp.fr/pages/avis/?q=idweb:26-7301"})
+    store(engine, boamp, entry, other)
+    summary = link_procedures(engine)
+    assert summary.by_reference == 1
+    assert (
+        procedure_of(engine, "feed:aggregator", entry.source_id)["id"] == procedure_of(engine, "boamp", "26-7298")["id"]
+    )
+    assert procedure_of(engine, "boamp", "26-7301")["id"] != procedure_of(engine, "boamp", "26-7298")["id"]

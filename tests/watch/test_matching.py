@@ -163,15 +163,15 @@ def test_a_notice_without_nuts_is_placed_in_its_buyer_country() -> None:
     assert profile_matches(spec(cpv=["45000000"], regions=["BE3"]), data) is None
 
 
-def test_a_notice_placed_nowhere_is_kept_with_a_lower_score() -> None:
+def test_a_notice_placed_nowhere_reaches_only_profiles_without_regions() -> None:
+    # §6: a notice without NUTS is placed in its buyer's country; without a buyer country it is in no
+    # region at all, so a profile watching regions does not receive it.
     placed = notice(nuts=[], lots=[{"id": "1", "cpv_main": "72000000"}])
     nowhere = notice(nuts=[], buyer={"name": "Flux régional", "country": None}, lots=[{"id": "1"}])
-    found = profile_matches(spec(cpv=["72000000"], regions=["BE3"]), nowhere)
-    assert found is not None
-    assert found.reasons[-1] == "no place given (neither place of performance nor buyer country)"
-    elsewhere = profile_matches(spec(cpv=["72000000"], regions=["BE3"]), placed)
-    assert elsewhere is None  # placed in France by its buyer
-    assert found.score < profile_matches(spec(cpv=["72000000"]), nowhere).score  # type: ignore[union-attr]
+    assert profile_matches(spec(cpv=["72000000"], regions=["BE3"]), nowhere) is None
+    assert profile_matches(spec(cpv=["72000000"], regions=["BE3"]), placed) is None  # placed in France by its buyer
+    assert profile_matches(spec(cpv=["72000000"], regions=["FR"]), placed) is not None
+    assert profile_matches(spec(cpv=["72000000"]), nowhere) is not None
 
 
 def test_greece_and_the_united_kingdom_by_their_country_codes() -> None:
