@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: help install run test lint format bench clean
+.PHONY: help install run demo test lint format bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,9 +18,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install PIB with its development tools
 
-run: $(STAMP)  ## the main job on the embedded default: ingest the recorded notices, show what was stored
-	-$(BIN)/pib ingest tests/fixtures
-	$(BIN)/pib stats
+run: $(STAMP)  ## the service on the embedded default (SQLite in var/, emails in var/outbox, links on 127.0.0.1:8000)
+	$(BIN)/pib serve
+
+demo: $(STAMP)  ## the whole loop offline: replay server, crawl, sample cluster, match, emails in var/demo/outbox
+	$(BIN)/pib demo
 
 test: $(STAMP)  ## all tests, on SQLite and on PostgreSQL ($(PG_URL))
 	PIB_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q
