@@ -110,6 +110,65 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "change.awarded": ("Le marché a été attribué.", "De opdracht is gegund.", "The contract was awarded."),
     "change.modified": ("L'avis a été modifié.", "De aankondiging is gewijzigd.", "The notice was modified."),
     "change.publication": ("Publication", "Publicatie", "Publication"),
+    "reveal.subject.requested": (
+        "Une entreprise souhaite être mise en relation avec vous : {title}",
+        "Een bedrijf wil met u in contact komen: {title}",
+        "A firm would like to get in touch with you: {title}",
+    ),
+    "reveal.subject.accepted": (
+        "Mise en relation confirmée avec {name} : {title}",
+        "Contact bevestigd met {name}: {title}",
+        "You are now in touch with {name}: {title}",
+    ),
+    "reveal.requested.intro": (
+        "« {asker} », une entreprise intéressée comme vous par ce marché, souhaite être mise en relation "
+        "avec la vôtre. Elle ne sait pas qui vous êtes : sur ce marché, votre entreprise apparaît sous le nom "
+        "« {pseudonym} ».",
+        "'{asker}', een bedrijf dat net als u interesse heeft in deze opdracht, wil met uw bedrijf in contact "
+        "komen. Het weet niet wie u bent: bij deze opdracht staat uw bedrijf vermeld als '{pseudonym}'.",
+        "'{asker}', a firm interested in this tender like you, would like to get in touch with yours. It "
+        "does not know who you are: on this tender, your firm goes by '{pseudonym}'.",
+    ),
+    "reveal.requested.declared": (
+        "Ce qu'elle a déclaré pour ce marché :",
+        "Wat het voor deze opdracht heeft opgegeven:",
+        "What it declared for this tender:",
+    ),
+    "reveal.requested.answer": (
+        "Si vous acceptez, chacune des deux entreprises connaîtra le nom et les coordonnées de l'autre. "
+        "Si vous refusez, elle n'en saura rien. Répondez dans PIB ou par l'équipe du cluster, en citant le "
+        "marché {reference} et l'entreprise « {asker} ».",
+        "Als u aanvaardt, krijgen beide bedrijven elkaars naam en contactgegevens. Als u weigert, verneemt "
+        "het daar niets van. Antwoord in PIB of via het team van de cluster, met vermelding van opdracht "
+        "{reference} en bedrijf '{asker}'.",
+        "If you accept, each firm learns the other's name and contacts. If you refuse, it will not be told. "
+        "Answer in PIB or through the cluster's staff, quoting tender {reference} and firm '{asker}'.",
+    ),
+    "reveal.accepted.intro": (
+        "La mise en relation est confirmée : sur ce marché, « {pseudonym} » est l'entreprise",
+        "Het contact is bevestigd: bij deze opdracht is '{pseudonym}' het bedrijf",
+        "You are now in touch: on this tender, '{pseudonym}' is the firm",
+    ),
+    "reveal.accepted.contacts": ("Pour la contacter", "Contactgegevens", "How to reach it"),
+    "reveal.accepted.no_contacts": (
+        "Aucune adresse n'est enregistrée pour cette entreprise : l'équipe du cluster peut vous mettre en contact.",
+        "Voor dit bedrijf is geen adres bekend: het team van de cluster kan u in contact brengen.",
+        "No address is recorded for this firm: the cluster's staff can put you in touch.",
+    ),
+    "footer.reveal": (
+        "Vous recevez ce courriel parce que {member} a indiqué son intérêt pour ce marché dans PIB.",
+        "U ontvangt deze e-mail omdat {member} in PIB interesse heeft getoond voor deze opdracht.",
+        "You receive this email because {member} expressed its interest in this tender in PIB.",
+    ),
+    "label.reference": ("Référence", "Referentie", "Reference"),
+    "label.role": ("Rôle", "Rol", "Role"),
+    "label.brings": ("Apporte", "Brengt aan", "Brings"),
+    "label.lacks": ("Recherche", "Zoekt", "Lacks"),
+    "label.whole_tender": ("tout le marché", "de hele opdracht", "the whole tender"),
+    "label.seeks_partners": ("Cherche des partenaires", "Zoekt partners", "Seeks partners"),
+    "role.lead": ("chef de file (mandataire)", "hoofdaannemer (lasthebber)", "lead"),
+    "role.partner": ("partenaire", "partner", "partner"),
+    "role.subcontractor": ("sous-traitant", "onderaannemer", "subcontractor"),
     "page.confirm": ("Confirmer", "Bevestigen", "Confirm"),
     "page.confirm.interested": (
         "Indiquer que ce marché vous intéresse ?",

@@ -1,4 +1,4 @@
-"""Tables of the notifications: the outbox of emails, what each email carried, and flags of interest.
+"""Tables of the notifications: the outbox of emails, their rendered contents, and what each email carried.
 
 The outbox is what makes sending idempotent (the protocol is in `notifications.outbox`): every email is a
 row with a unique idempotency key before anything is sent, and `notification_item` says which matches,
@@ -25,7 +25,7 @@ class OutboxMessage(SQLModel, table=True):
     key: str = Field(max_length=200, sa_column_kwargs={"unique": True})
     """The idempotency key: also the Message-ID's left part, the SendGrid custom_arg and the .eml name."""
     kind: str = Field(max_length=20)
-    """digest | reminder | change"""
+    """digest | reminder | change | reveal"""
     user_id: int = Field(foreign_key="member_user.id", index=True, ondelete="CASCADE")
     state: str = Field(default="pending", max_length=10, index=True)
     """pending | sending | sent | failed | cancelled (the user unsubscribed or was disabled meanwhile)"""
@@ -55,7 +55,8 @@ class OutboxContent(SQLModel, table=True):
 
 
 class OutboxItem(SQLModel, table=True):
-    """A thing an email carries to a user (`match:12`, `change:7`, `reminder:n5:d3:202602161200`)."""
+    """A thing an email carries to a user (`match:12`, `change:7`, `reminder:n5:d3:202602161200`,
+    `reveal-4-requested`)."""
 
     __tablename__ = "notification_item"
     __table_args__ = (sa.UniqueConstraint("user_id", "ref", name="uq_notification_item_user_ref"),)
@@ -66,20 +67,6 @@ class OutboxItem(SQLModel, table=True):
     ref: str = Field(max_length=80)
 
 
-class InterestFlag(SQLModel, table=True):
-    """A member said "interested" from an email link (kept until the consortium's interest takes it over)."""
-
-    __tablename__ = "interest_flag"
-    __table_args__ = (sa.UniqueConstraint("member_id", "notice_id", name="uq_interest_flag_member_notice"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
-    user_id: int | None = Field(default=None, foreign_key="member_user.id", ondelete="SET NULL")
-    notice_id: int = Field(foreign_key="notice.id", index=True, ondelete="CASCADE")
-    created_at: datetime = Field(default_factory=utcnow)
-
-
 outbox_table: sa.Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 content_table: sa.Table = OutboxContent.__table__  # type: ignore[attr-defined]
 item_table: sa.Table = OutboxItem.__table__  # type: ignore[attr-defined]
-interest_flag_table: sa.Table = InterestFlag.__table__  # type: ignore[attr-defined]

@@ -1,5 +1,5 @@
 """Commands of the notifications and the service: `pib serve`, `pib digests send`, `pib reminders send`,
-`pib users`."""
+`pib reveal send`, `pib users`."""
 
 from __future__ import annotations
 
@@ -61,6 +61,21 @@ def reminders_send() -> None:
     typer.echo(send_followups(engine, sender=sender_from_settings(settings), settings=settings).describe(), err=True)
 
 
+def reveal_send() -> None:
+    """Send the reveal emails due now: requests to the firms asked, names and contacts once both agree."""
+    from config.settings import get_settings
+    from notifications.senders import sender_from_settings
+    from pib.db import ready_engine
+    from pib.jobs import send_reveal_emails
+
+    _log_to_stderr()
+    settings = get_settings()
+    engine = ready_engine(settings.database_url)
+    typer.echo(
+        send_reveal_emails(engine, sender=sender_from_settings(settings), settings=settings).describe(), err=True
+    )
+
+
 def users(
     disabled: Annotated[bool, typer.Option("--disabled", help="Only the addresses refused for good, and why.")] = False,
 ) -> None:
@@ -108,3 +123,7 @@ def register(app: typer.Typer) -> None:
     reminders = typer.Typer(help="Deadline reminders and change alerts of flagged tenders.", no_args_is_help=True)
     reminders.command("send")(reminders_send)
     app.add_typer(reminders, name="reminders")
+    # Beside `pib reveal ask|answer|log` of the consortium: the sending is the notifications' part.
+    from pib.cli_consortium import reveal_app
+
+    reveal_app.command("send")(reveal_send)

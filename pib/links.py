@@ -5,14 +5,20 @@ fetch links with GET, and must not flag a firm's interest or unsubscribe anyone 
 `List-Unsubscribe-Post` one-click of mail clients (RFC 8058) is a POST and acts at once. An altered,
 foreign or expired link gets a page saying so and changes nothing.
 
-- interested: the firm's watch feedback becomes `interesting` (so reminders and change alerts follow) and
-  an `interest_flag` is kept for the consortium's anonymous interest.
-- not relevant: the feedback becomes `not-relevant`, and a flag of interest, if any, is withdrawn.
+- interested: the firm's watch feedback becomes `interesting` (so reminders and change alerts follow), and
+  the firm expresses its anonymous interest in the tender in the consortium (role partner, the whole
+  tender) unless it has one already, which is left as the firm declared it.
+- not relevant: the feedback becomes `not-relevant`, and the firm's interest in the tender, if any, is
+  withdrawn.
 - unsubscribe: the user receives no more emails (`member_user.unsubscribed_at`).
+
+The feedback is committed first: the consortium's interest follows it in transactions of its own, and a
+consortium error is logged without failing the page (the verdict, which the firm asked for, is kept).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -21,13 +27,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from config.settings import Settings, get_settings
+from consortium.services import ConsortiumError, member_view, record_interest, withdraw_interest
 from crawlers.store.models import utcnow
 from crawlers.store.service import notice_table
 from notifications.i18n import EXPIRED_LINK, GONE_LINK, INVALID_LINK, translator
 from notifications.links import LinkClaim, LinkError, LinkSigner
-from notifications.models import interest_flag_table
 from notifications.render import render_page, short
 from watch.models import Feedback, User
+
+log = logging.getLogger(__name__)
 
 user_table: sa.Table = User.__table__  # type: ignore[attr-defined]
 feedback_table: sa.Table = Feedback.__table__  # type: ignore[attr-defined]
@@ -63,19 +71,27 @@ def _apply(connection: Connection, claim: LinkClaim, member_id: int, now: dateti
         )
         return
     assert claim.notice_id is not None  # tokens of these actions are signed with a notice
-    if claim.action == "interested":
-        _set_feedback(connection, member_id=member_id, notice_id=claim.notice_id, verdict="interesting", now=now)
-        connection.execute(
-            _insert(connection, interest_flag_table)
-            .values(member_id=member_id, user_id=claim.user_id, notice_id=claim.notice_id, created_at=now)
-            .on_conflict_do_nothing(index_elements=["member_id", "notice_id"])
-        )
-    else:
-        _set_feedback(connection, member_id=member_id, notice_id=claim.notice_id, verdict="not-relevant", now=now)
-        connection.execute(
-            sa.delete(interest_flag_table).where(
-                interest_flag_table.c.member_id == member_id, interest_flag_table.c.notice_id == claim.notice_id
-            )
+    verdict = "interesting" if claim.action == "interested" else "not-relevant"
+    _set_feedback(connection, member_id=member_id, notice_id=claim.notice_id, verdict=verdict, now=now)
+
+
+def _follow_interest(engine: Engine, claim: LinkClaim, member_id: int) -> None:
+    """The firm's anonymous interest in the tender follows its verdict (after the verdict is committed)."""
+    if claim.notice_id is None:
+        return
+    try:
+        own = member_view(engine, tender=claim.notice_id, member_id=member_id).own
+        if claim.action == "interested" and own is None:
+            record_interest(engine, member_id=member_id, tender=claim.notice_id)
+        elif claim.action == "not-relevant" and own is not None:
+            withdraw_interest(engine, member_id=member_id, tender=claim.notice_id)
+    except ConsortiumError as error:
+        log.warning(
+            "link %s: the consortium interest of member %s in notice %s is unchanged: %s",
+            claim.action,
+            member_id,
+            claim.notice_id,
+            error,
         )
 
 
@@ -110,11 +126,13 @@ def handle_link(
             ).scalar()
         if user is None or (claim.notice_id is not None and title is None):
             return 410, render_page(language="en", paragraphs=list(GONE_LINK))
-        t = translator(user.language)
-        page = PAGE_KEYS[claim.action]
         if method == "POST":
             _apply(connection, claim, user.member_id, now)
-            return 200, render_page(language=user.language, paragraphs=[t(f"page.done.{page}", email=user.email)])
+    t = translator(user.language)
+    page = PAGE_KEYS[claim.action]
+    if method == "POST":
+        _follow_interest(engine, claim, user.member_id)
+        return 200, render_page(language=user.language, paragraphs=[t(f"page.done.{page}", email=user.email)])
     question = t(f"page.confirm.{page}", email=user.email)
     paragraphs = [question, short(title)] if title else [question]
     return 200, render_page(language=user.language, paragraphs=paragraphs, button=t("page.confirm"))

@@ -1,4 +1,5 @@
-"""The service: APScheduler 3.x runs the jobs (crawl, link, match, digests, follow-ups, outbox retries).
+"""The service: APScheduler 3.x runs the jobs (crawl, link, match, digests, follow-ups, reveal emails, outbox
+retries).
 
 Jobs are importable functions with serializable arguments and stable ids, kept in the database of the
 service (SQLAlchemyJobStore, table `apscheduler_jobs` of migration 0007). At start every job
@@ -109,6 +110,16 @@ def followups_job() -> None:
     log.info("%s", send_followups(_engine(), sender=sender_from_settings(get_settings())).describe())
 
 
+def reveals_job() -> None:
+    """Tell firms of the reveal requests made to them, and both firms of a reveal they agreed to."""
+    from notifications.senders import sender_from_settings
+    from pib.jobs import send_reveal_emails
+
+    summary = send_reveal_emails(_engine(), sender=sender_from_settings(get_settings()))
+    if summary.anything:
+        log.info("%s", summary.describe())
+
+
 def outbox_job() -> None:
     """Retries due in the outbox, emails a dead process left half-sent, and old contents forgotten."""
     from crawlers.store.models import utcnow
@@ -143,6 +154,7 @@ def job_specs(settings: Settings) -> list[JobSpec]:
         JobSpec("digests:daily", digests_job, ("daily",), "0 7 * * *"),
         JobSpec("digests:weekly", digests_job, ("weekly",), "0 7 * * mon"),
         JobSpec("followups", followups_job, (), "15 7-20 * * *"),
+        JobSpec("reveals", reveals_job, (), "2-59/5 * * * *"),
         JobSpec("outbox", outbox_job, (), "*/5 * * * *"),
     ]
     unknown = set(settings.schedules) - {spec.id for spec in specs}

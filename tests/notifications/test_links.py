@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from consortium.services import ConsortiumError, record_interest, staff_view
 from notifications.links import LinkError, LinkSigner
-from notifications.models import interest_flag_table
 from pib.links import handle_link
 from pib.web import make_application, start_web
 from tests.notifications.helpers import NOW, Firm, add_firm, add_notice, settings_for, user_row
@@ -24,8 +24,13 @@ SIGNER = LinkSigner("test-secret-key")
 EXPIRES = NOW + timedelta(days=30)
 
 
-def state(engine: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[Any]]:
-    """Everything a link may change: feedback, flags of interest, unsubscriptions."""
+def interested(engine: Engine, notice: int) -> list[int]:
+    """The firms with an active interest in the tender of the notice, as the consortium's staff see them."""
+    return sorted(entry.member_id for entry in staff_view(engine, tender=notice).entries if entry.withdrawn_at is None)
+
+
+def state(engine: Engine, notice: int) -> tuple[list[tuple[Any, ...]], list[int], list[Any]]:
+    """Everything a link may change: feedback, the consortium's interests, unsubscriptions."""
     with engine.connect() as connection:
         feedback = [
             tuple(r)
@@ -33,12 +38,8 @@ def state(engine: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
                 sa.select(feedback_table.c.member_id, feedback_table.c.notice_id, feedback_table.c.verdict)
             )
         ]
-        flags = [
-            tuple(r)
-            for r in connection.execute(sa.select(interest_flag_table.c.member_id, interest_flag_table.c.notice_id))
-        ]
         users = list(connection.execute(sa.text("SELECT unsubscribed_at FROM member_user")).scalars())
-    return feedback, flags, users
+    return feedback, interested(engine, notice), users
 
 
 def with_part(token: str, index: int, value: str) -> str:
@@ -94,7 +95,7 @@ def test_a_token_expires() -> None:
     assert error.value.reason == "expired"
 
 
-def test_interested_records_feedback_and_a_flag(
+def test_interested_records_feedback_and_an_anonymous_interest(
     engine: Engine, tmp_path: Path, firm_and_notice: tuple[Firm, int, int]
 ) -> None:
     settings = settings_for(tmp_path)
@@ -105,29 +106,75 @@ def test_interested_records_feedback_and_a_flag(
     assert status == 200
     assert "Indiquer que ce marché vous intéresse ?" in page
     assert "Hébergement &lt;b&gt;cloud&lt;/b&gt;" in page and '<form method="post">' in page
-    assert state(engine) == ([], [], [None])  # looking at the link does nothing (mail scanners do)
+    assert state(engine, notice) == ([], [], [None])  # looking at the link does nothing (mail scanners do)
 
     status, page = handle_link(engine, token, method="POST", now=NOW, settings=settings)
     assert status == 200 and "ce marché vous intéresse" in page
-    assert state(engine) == ([(firm.member_id, notice, "interesting")], [(firm.member_id, notice)], [None])
+    assert state(engine, notice) == ([(firm.member_id, notice, "interesting")], [firm.member_id], [None])
+    (entry,) = staff_view(engine, tender=notice).entries
+    assert (entry.role, entry.lots, entry.seeks_partners) == ("partner", [], False)
 
     assert handle_link(engine, token, method="POST", now=NOW, settings=settings)[0] == 200  # twice: same state
-    assert state(engine) == ([(firm.member_id, notice, "interesting")], [(firm.member_id, notice)], [None])
+    assert state(engine, notice) == ([(firm.member_id, notice, "interesting")], [firm.member_id], [None])
+    assert len(staff_view(engine, tender=notice).entries) == 1
 
 
-def test_not_relevant_records_feedback_and_withdraws_a_flag(
+def test_interested_leaves_an_interest_declared_before_as_it_is(
     engine: Engine, tmp_path: Path, firm_and_notice: tuple[Firm, int, int]
 ) -> None:
     settings = settings_for(tmp_path)
     firm, user, notice = firm_and_notice
-    interested = SIGNER.sign(action="interested", user_id=user, notice_id=notice, expires=EXPIRES)
+    record_interest(engine, member_id=firm.member_id, tender=notice, role="lead", brings=["72000000"])
+    (before,) = staff_view(engine, tender=notice).entries
+    token = SIGNER.sign(action="interested", user_id=user, notice_id=notice, expires=EXPIRES)
+
+    assert handle_link(engine, token, method="POST", now=NOW, settings=settings)[0] == 200
+
+    assert staff_view(engine, tender=notice).entries == [before]
+
+
+def test_not_relevant_records_feedback_and_withdraws_the_interest(
+    engine: Engine, tmp_path: Path, firm_and_notice: tuple[Firm, int, int]
+) -> None:
+    settings = settings_for(tmp_path)
+    firm, user, notice = firm_and_notice
+    interested_link = SIGNER.sign(action="interested", user_id=user, notice_id=notice, expires=EXPIRES)
     not_relevant = SIGNER.sign(action="not-relevant", user_id=user, notice_id=notice, expires=EXPIRES)
-    handle_link(engine, interested, method="POST", now=NOW, settings=settings)
+    handle_link(engine, interested_link, method="POST", now=NOW, settings=settings)
+    assert interested(engine, notice) == [firm.member_id]
 
     status, _page = handle_link(engine, not_relevant, method="POST", now=NOW, settings=settings)
 
     assert status == 200
-    assert state(engine) == ([(firm.member_id, notice, "not-relevant")], [], [None])
+    assert state(engine, notice) == ([(firm.member_id, notice, "not-relevant")], [], [None])
+    (entry,) = staff_view(engine, tender=notice).entries
+    assert entry.withdrawn_at is not None
+    # without an interest to withdraw, "not relevant" is only feedback
+    assert handle_link(engine, not_relevant, method="POST", now=NOW, settings=settings)[0] == 200
+    assert state(engine, notice) == ([(firm.member_id, notice, "not-relevant")], [], [None])
+
+
+def test_a_consortium_error_keeps_the_verdict_and_the_page(
+    engine: Engine,
+    tmp_path: Path,
+    firm_and_notice: tuple[Firm, int, int],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = settings_for(tmp_path)
+    firm, user, notice = firm_and_notice
+
+    def refuse(_engine: Engine, **_values: Any) -> None:
+        raise ConsortiumError("the consortium refuses today")
+
+    monkeypatch.setattr("pib.links.record_interest", refuse)
+    token = SIGNER.sign(action="interested", user_id=user, notice_id=notice, expires=EXPIRES)
+
+    status, page = handle_link(engine, token, method="POST", now=NOW, settings=settings)
+
+    assert status == 200 and "ce marché vous intéresse" in page
+    assert state(engine, notice) == ([(firm.member_id, notice, "interesting")], [], [None])
+    assert "the consortium refuses today" in caplog.text and f"member {firm.member_id}" in caplog.text
 
 
 def test_unsubscribe(engine: Engine, tmp_path: Path, firm_and_notice: tuple[Firm, int, int]) -> None:
@@ -149,13 +196,13 @@ def test_a_bad_link_gets_a_clear_page_and_changes_nothing(
     _firm, user, notice = firm_and_notice
     good = SIGNER.sign(action="interested", user_id=user, notice_id=notice, expires=EXPIRES)
     token = good if status == 410 else good.replace(f".{notice}.", f".{notice + 1}.")
-    before = state(engine)
+    before = state(engine, notice)
 
     for method in ("GET", "POST"):
         answer, page = handle_link(engine, token, method=method, now=now, settings=settings)
         assert answer == status
         assert says in page and "nothing was changed" in page and "rien n&#39;a été changé" in page
-    assert state(engine) == before
+    assert state(engine, notice) == before
 
 
 def test_a_link_to_a_removed_notice_is_gone(
@@ -165,7 +212,7 @@ def test_a_link_to_a_removed_notice_is_gone(
     _firm, user, notice = firm_and_notice
     token = SIGNER.sign(action="interested", user_id=user, notice_id=notice + 100, expires=EXPIRES)
     assert handle_link(engine, token, method="POST", now=NOW, settings=settings)[0] == 410
-    assert state(engine) == ([], [], [None])
+    assert state(engine, notice) == ([], [], [None])
 
 
 def test_one_click_unsubscribe_over_http(

@@ -52,6 +52,7 @@ def test_job_specs_have_stable_ids_and_settings_override_them() -> None:
         "digests:daily",
         "digests:weekly",
         "followups",
+        "reveals",
         "outbox",
     ]
     custom = job_specs(

@@ -1,4 +1,4 @@
-"""notifications: outbox, contents, items carried, flags of interest; the scheduler's job store
+"""notifications: outbox, contents, items carried; the scheduler's job store
 
 Revision ID: 0007
 Revises: 0003
@@ -30,23 +30,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("apscheduler_jobs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_apscheduler_jobs_next_run_time"), ["next_run_time"], unique=False)
-
-    op.create_table(
-        "interest_flag",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("member_id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("notice_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["member_id"], ["member.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["notice_id"], ["notice.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["member_user.id"], ondelete="SET NULL"),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("member_id", "notice_id", name="uq_interest_flag_member_notice"),
-    )
-    with op.batch_alter_table("interest_flag", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_interest_flag_member_id"), ["member_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_interest_flag_notice_id"), ["notice_id"], unique=False)
 
     op.create_table(
         "notification_outbox",
@@ -109,11 +92,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notification_outbox_state"))
         batch_op.drop_index(batch_op.f("ix_notification_outbox_created_at"))
     op.drop_table("notification_outbox")
-
-    with op.batch_alter_table("interest_flag", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_interest_flag_notice_id"))
-        batch_op.drop_index(batch_op.f("ix_interest_flag_member_id"))
-    op.drop_table("interest_flag")
 
     with op.batch_alter_table("apscheduler_jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_apscheduler_jobs_next_run_time"))
