@@ -159,6 +159,24 @@ def stats() -> None:
         typer.echo(f"  {published} {source}:{source_id}  {title[:80]}")
 
 
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option(help="Where the demo keeps its database and outbox (made afresh).")] = Path(
+        "var/demo"
+    ),
+    fixtures: Annotated[Path | None, typer.Option(help="Recorded notices to serve.")] = None,
+) -> None:
+    """The whole loop offline: crawl the recorded notices from a local replay server, match them to a
+    sample cluster, and write the alert emails to an outbox folder."""
+    from pib.demo import RECORDED, run_demo
+
+    report = run_demo(folder=folder, fixtures=fixtures or RECORDED, say=_err)
+    typer.echo(f"\n{len(report.emails)} alert emails written to {report.outbox.resolve()}/")
+    for email in report.emails[:10]:
+        typer.echo(f"  {email.name}")
+    typer.echo("Open them with any mail program (they are .eml files), or read them as text.")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to the latest migration."""
