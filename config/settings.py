@@ -6,14 +6,16 @@ endpoints (overridden by the tests and `pib demo` to point at the local replay s
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -46,7 +48,8 @@ class Settings(BaseSettings):
 
     # Sources (design.md §3): base URLs are settings so spiders run against the local replay server.
     ted_api_url: str = "https://api.ted.europa.eu"
-    ted_countries: list[str] = ["BEL", "FRA"]
+    ted_countries: Annotated[list[str], NoDecode] = ["BEL", "FRA"]
+    """Buyer countries of the TED search, alpha-3: `PIB_TED_COUNTRIES=BEL,FRA` or a JSON list."""
     boamp_api_url: str = "https://boamp-datadila.opendatasoft.com"
     be_api_url: str = "https://www.publicprocurement.be"
     be_token: SecretStr | None = None
@@ -107,7 +110,9 @@ class Settings(BaseSettings):
     @field_validator("ted_countries", mode="before")
     @classmethod
     def _split_countries(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.lstrip().startswith("["):
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                return json.loads(value)
             return [part.strip().upper() for part in value.split(",") if part.strip()]
         return value
 
