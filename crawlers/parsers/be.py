@@ -122,9 +122,7 @@ def parse_be_publication(publication: Mapping[str, Any]) -> Notice:
 
     published = iso_date(_string(publication.get("publicationDate")))
     if published is None:
-        raise NoticeError(
-            f"{where}: no valid publicationDate ({repr(publication.get('publicationDate'))[:40]})"
-        )
+        raise NoticeError(f"{where}: no valid publicationDate ({repr(publication.get('publicationDate'))[:40]})")
 
     notice_type = _notice_type(publication, where)
     dossier = _mapping(publication.get("dossier"))

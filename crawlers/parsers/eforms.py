@@ -355,9 +355,7 @@ def _parse(root: etree._Element) -> Notice:
         or type_code in _NOT_PROCUREMENT_TYPES
         or subtype in _NOT_PROCUREMENT_SUBTYPES
     ):
-        raise NoticeError(
-            f"not a procurement notice: business registration notice ({type_code}, subtype {subtype})"
-        )
+        raise NoticeError(f"not a procurement notice: business registration notice ({type_code}, subtype {subtype})")
     if root_name not in EFORMS_ROOTS:
         raise NoticeError(f"not an eForms notice: root <{root_name}>")
 

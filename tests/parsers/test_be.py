@@ -59,10 +59,7 @@ def test_invariants(path: Path) -> None:
         notice: dict[str, Any] = parsed.notice.to_json_dict()
         assert notice["source"] == "be"
         assert re.fullmatch(r"[0-9a-f-]{36}", notice["source_id"])
-        assert (
-            notice["url"]
-            == f"https://www.publicprocurement.be/publication-workspaces/{notice['source_id']}"
-        )
+        assert notice["url"] == f"https://www.publicprocurement.be/publication-workspaces/{notice['source_id']}"
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", notice["published"])
         assert notice["buyer"]["country"] == "BE"
         codes = [notice["cpv_main"], *notice["cpv_additional"]]
@@ -70,9 +67,7 @@ def test_invariants(path: Path) -> None:
         assert len(set(codes)) == len(codes)
         assert notice["lots"]
         for lot in notice["lots"]:
-            assert all(
-                re.fullmatch(r"\d{8}", c) for c in [*filter(None, [lot["cpv_main"]]), *lot["cpv_additional"]]
-            )
+            assert all(re.fullmatch(r"\d{8}", c) for c in [*filter(None, [lot["cpv_main"]]), *lot["cpv_additional"]])
         assert notice["languages"] and all(re.fullmatch(r"[a-z]{2}", lang) for lang in notice["languages"])
         assert notice["title"] == " ".join(notice["title"].split())
         assert notice["estimated_value"] is None and notice["currency"] is None
@@ -376,9 +371,7 @@ def test_notice_type_table_covers_every_eforms_subtype() -> None:
 
 
 def test_subtypes_seen_in_the_real_page() -> None:
-    kinds = {
-        p["noticeSubType"]: parse(p)["notice_type"] for p in publications(REAL) if not p.get("cancelledAt")
-    }
+    kinds = {p["noticeSubType"]: parse(p)["notice_type"] for p in publications(REAL) if not p.get("cancelledAt")}
     assert kinds == {
         "16": "contract-notice",
         "21": "contract-notice",
@@ -598,9 +591,7 @@ WRONG_VALUES: list[object] = [None, "", "x", 0, 1.5, True, [], {}, ["x"], [None]
 def test_wrong_types_never_crash(index: int) -> None:
     base = real(index)
     paths: list[tuple[str, ...]] = [(key,) for key in base]
-    paths += [("dossier", key) for key in base["dossier"]] + [
-        ("organisation", key) for key in base["organisation"]
-    ]
+    paths += [("dossier", key) for key in base["dossier"]] + [("organisation", key) for key in base["organisation"]]
     paths += [("lots", "0", key) for key in base["lots"][0]] + [("cpvMainCode", "code")]
     for path in paths:
         for value in WRONG_VALUES:

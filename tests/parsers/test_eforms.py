@@ -581,12 +581,8 @@ def test_award_and_change_of_award_have_no_deadline() -> None:
     lots = _lot("LOT-0001", deadline=_deadline("2026-04-10+02:00", "12:00:00+02:00"))
     award = _parse(_notice(root="ContractAwardNotice", type_code="can-standard", lots=lots))
     assert (award["notice_type"], award["deadline"]) == ("award", None)
-    changes = (
-        "<efac:Changes><efbc:ChangedNoticeIdentifier>aaaa-01</efbc:ChangedNoticeIdentifier></efac:Changes>"
-    )
-    changed = _parse(
-        _notice(root="ContractAwardNotice", type_code="can-standard", lots=lots, extension=changes)
-    )
+    changes = "<efac:Changes><efbc:ChangedNoticeIdentifier>aaaa-01</efbc:ChangedNoticeIdentifier></efac:Changes>"
+    changed = _parse(_notice(root="ContractAwardNotice", type_code="can-standard", lots=lots, extension=changes))
     assert (changed["notice_type"], changed["deadline"], changed["related"]) == ("change", None, ["aaaa-01"])
     changed_cn = _parse(_notice(lots=lots, extension=changes))
     assert (changed_cn["notice_type"], changed_cn["deadline"]) == ("change", "2026-04-10T12:00:00+02:00")
@@ -614,9 +610,7 @@ def test_framework_maximum_and_awarded_total_are_not_estimates() -> None:
         <efbc:FrameworkMaximumAmount currencyID="EUR">5000000</efbc:FrameworkMaximumAmount>
       </efext:EformsExtension></ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions>
     </cac:RequestedTenderTotal>"""
-    result = (
-        '<efac:NoticeResult><cbc:TotalAmount currencyID="EUR">23185.00</cbc:TotalAmount></efac:NoticeResult>'
-    )
+    result = '<efac:NoticeResult><cbc:TotalAmount currencyID="EUR">23185.00</cbc:TotalAmount></efac:NoticeResult>'
     notice = _parse(_notice(project=framework, extension=result))
     assert (notice["estimated_value"], notice["currency"]) == (None, None)
 
@@ -669,9 +663,7 @@ def test_business_registration_is_refused() -> None:
         (_notice(names=""), "no title"),
         (_notice(names='<cbc:Name languageID="FRA">   </cbc:Name>'), "no title"),
         (
-            _notice(country="BEL").replace(
-                b">ORG-0001</cbc:ID>\n  </cac:Party", b">ORG-9</cbc:ID>\n  </cac:Party"
-            ),
+            _notice(country="BEL").replace(b">ORG-0001</cbc:ID>\n  </cac:Party", b">ORG-9</cbc:ID>\n  </cac:Party"),
             "buyer ORG-9 not found in efac:Organizations",
         ),
         (
