@@ -33,8 +33,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A database of its own for this test session, migrated once, dropped at the end."""
-    if not POSTGRES_URL:
-        pytest.skip("PIB_TEST_POSTGRES_URL is not set")
+    assert POSTGRES_URL, "PIB_TEST_POSTGRES_URL is not set"
     name = f"pib_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -55,7 +54,13 @@ def _empty_tables(engine: Engine) -> None:
         connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+ON_POSTGRES = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="PIB_TEST_POSTGRES_URL is not set (`make test` sets it)"),
+]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=ON_POSTGRES)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     if request.param == "sqlite":
         path = tmp_path / "pib.sqlite"
