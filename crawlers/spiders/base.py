@@ -95,6 +95,14 @@ class NoticeSpider(scrapy.Spider):
             self.context.note(f"{reason}, fetched again")
         return retry
 
+    def retry_or_give_up(self, response: Response, window: Window, reason: str) -> Iterator[Request]:
+        """A bad answer is fetched again; when retries are spent, the window records the failure."""
+        retry = self.again(response, reason)
+        if retry is None:
+            window.failures.append(f"{response.url}: {reason}, given up")
+        else:
+            yield retry
+
     def read_json(self, response: Response) -> dict[str, Any] | None:
         try:
             data = json.loads(response.body)

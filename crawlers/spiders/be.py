@@ -93,11 +93,7 @@ class BeSpider(WindowSpider):
         number: int = response.meta["page"]
         data = self.read_json(response)
         if data is None or not isinstance(data.get("publications"), list):
-            retry = self.again(response, "malformed JSON answer")
-            if retry is None:
-                window.failures.append(f"{response.url}: malformed JSON answer, given up")
-            else:
-                yield retry
+            yield from self.retry_or_give_up(response, window, "malformed JSON answer")
             return
         total = int(data.get("totalCount") or 0)
         window.totals.append(total)

@@ -54,11 +54,7 @@ class BoampSpider(WindowSpider):
         offset: int = response.meta["offset"]
         data = self.read_json(response)
         if data is None or not isinstance(data.get("results"), list):
-            retry = self.again(response, "malformed JSON answer")
-            if retry is None:
-                window.failures.append(f"{response.url}: malformed JSON answer, given up")
-            else:
-                yield retry
+            yield from self.retry_or_give_up(response, window, "malformed JSON answer")
             return
         total = int(data.get("total_count") or 0)
         if offset == 0:

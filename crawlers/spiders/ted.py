@@ -81,11 +81,7 @@ class TedSpider(WindowSpider):
         data = self.read_json(response)
         if data is None or data.get("timedOut") or not isinstance(data.get("notices", []), list):
             reason = "search timed out" if data and data.get("timedOut") else "malformed JSON answer"
-            retry = self.again(response, reason)
-            if retry is None:
-                window.failures.append(f"{response.url}: {reason}, given up")
-            else:
-                yield retry
+            yield from self.retry_or_give_up(response, window, reason)
             return
         total = int(data.get("totalNoticeCount") or 0)
         if response.meta["first"] and self.split(window, total):

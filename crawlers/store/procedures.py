@@ -574,20 +574,27 @@ def _serialize(connection: Connection) -> None:
         connection.execute(procedure_table.update().where(sa.false()).values(status="open"))
 
 
+def _publication_columns(n: sa.Table) -> tuple[sa.Column[Any], ...]:
+    """The notice columns a publication is judged on (`_Pub.of`)."""
+    return (
+        n.c.id,
+        n.c.source,
+        n.c.source_id,
+        n.c.notice_type,
+        n.c.title,
+        n.c.buyer_name,
+        n.c.buyer_country,
+        n.c.cpv_main,
+        n.c.published,
+        n.c.deadline_utc,
+    )
+
+
 def _pending(connection: Connection, after: tuple[date, int] | None, limit: int) -> list[Any]:
     n = _notice
     query = (
         sa.select(
-            n.c.id,
-            n.c.source,
-            n.c.source_id,
-            n.c.notice_type,
-            n.c.title,
-            n.c.buyer_name,
-            n.c.buyer_country,
-            n.c.cpv_main,
-            n.c.published,
-            n.c.deadline_utc,
+            *_publication_columns(n),
             n.c.content_hash,
             n.c.procedure_id,
             n.c.data,
@@ -682,21 +689,7 @@ def _load_candidates(connection: Connection, batch: _Batch, pending: list[_Pendi
     window = timedelta(days=max(WINDOW_DAYS, WINDOW_DAYS_NO_DEADLINE))
     earliest = min(item.pub.published for item in pending) - window
     latest = max(item.pub.published for item in pending) + window
-    columns = (
-        k.c.key,
-        k.c.role,
-        n.c.id,
-        n.c.procedure_id,
-        n.c.source,
-        n.c.source_id,
-        n.c.notice_type,
-        n.c.title,
-        n.c.buyer_name,
-        n.c.buyer_country,
-        n.c.cpv_main,
-        n.c.published,
-        n.c.deadline_utc,
-    )
+    columns = (k.c.key, k.c.role, n.c.procedure_id, *_publication_columns(n))
     base = sa.select(*columns).select_from(k.join(n, n.c.id == k.c.notice_id)).where(n.c.procedure_id.isnot(None))
     queries = [base.where(k.c.key.in_(chunk)) for chunk in _chunks(references)]
     queries += [base.where(k.c.key.in_(chunk), n.c.published.between(earliest, latest)) for chunk in _chunks(buyers)]
