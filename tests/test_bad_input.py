@@ -141,6 +141,35 @@ def test_a_bad_record_in_a_page_keeps_the_others() -> None:
     assert len(outcome.notices) == len(records) - 1
 
 
+GOOD_BE_PAGE = FIXTURES / "be_eprocurement" / "search_20260206_175253.json"
+BAD_RECORDS = [None, 7, {}, {"objet": "École Numérique SA", "dateparution": "2026-01-21"}, "26-7113", [1]]
+
+
+def _page_with(path: Path, bad: object) -> tuple[bytes, int, str]:
+    """A recorded page with `bad` inserted between its first two records: (bytes, records, list path)."""
+    page = json.loads(path.read_bytes())
+    holder, key = (page["data"], "results") if "data" in page else (page["json"], "publications")
+    records = holder[key]
+    assert len(records) >= 3
+    records.insert(1, bad)
+    return (
+        json.dumps(page, ensure_ascii=False).encode(),
+        len(records),
+        "data.results" if key == "results" else "json.publications",
+    )
+
+
+@pytest.mark.parametrize("page", [GOOD_BOAMP_PAGE, GOOD_BE_PAGE], ids=["boamp", "be"])
+@pytest.mark.parametrize("bad", BAD_RECORDS, ids=["null", "number", "empty", "no-id", "string", "list"])
+def test_a_record_that_is_not_one_is_set_aside_at_its_index_and_the_others_kept(page: Path, bad: object) -> None:
+    data, count, where = _page_with(page, bad)
+
+    outcome = parse_bytes(data)
+
+    assert [(f.record, "\n" in f.reason) for f in outcome.failures] == [(f"{where}[1]", False)]
+    assert [p.record for p in outcome.notices] == [f"{where}[{i}]" for i in range(count) if i != 1]
+
+
 def test_ingest_sets_bad_files_aside_and_stores_the_good(tmp_path: Path, settings_env: None, database_url: str) -> None:
     bad = {
         "empty.xml": b"",
@@ -169,3 +198,26 @@ def test_ingest_sets_bad_files_aside_and_stores_the_good(tmp_path: Path, setting
         set_aside = connection.execute(sa.select(error_table.c.origin)).scalars().all()
     assert stored == 1 + 3
     assert sorted(set_aside) == sorted(str(tmp_path / n) for n in [*bad, "huge.xml"])
+
+
+def test_ingest_and_errors_name_each_bad_record_of_a_page(
+    tmp_path: Path, settings_env: None, database_url: str
+) -> None:
+    boamp, boamp_count, boamp_list = _page_with(GOOD_BOAMP_PAGE, None)
+    be, be_count, be_list = _page_with(GOOD_BE_PAGE, {})
+    (tmp_path / "boamp.json").write_bytes(boamp)
+    (tmp_path / "be.json").write_bytes(be)
+
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "boamp.json"), str(tmp_path / "be.json")])
+    listed = CliRunner().invoke(app, ["errors"])
+
+    assert result.exit_code == 1
+    assert f"failed: {tmp_path / 'boamp.json'} [{boamp_list}[1]]: null where a notice record was expected" in (
+        result.stderr
+    )
+    assert f"failed: {tmp_path / 'be.json'} [{be_list}[1]]: BE publication: no publicationWorkspaceId" in result.stderr
+    assert f"{tmp_path / 'boamp.json'} [{boamp_list}[1]]: null where" in listed.stdout
+    assert f"{tmp_path / 'be.json'} [{be_list}[1]]: BE publication" in listed.stdout
+    with get_engine(database_url).connect() as connection:
+        stored = connection.execute(sa.select(sa.func.count()).select_from(notice_table)).scalar_one()
+    assert stored == (boamp_count - 1) + (be_count - 1)

@@ -82,31 +82,60 @@ def _parse_xml_document(data: bytes, outcome: ParseOutcome) -> None:
         raise NoticeError(f"unknown XML document <{name}>: not eForms, TED_EXPORT nor BOAMP")
 
 
-def _json_records(document: Any, where: str = "") -> Iterator[tuple[str, str, Mapping[str, Any]]]:
-    """(record path, format, record) for every notice record in a JSON document, through known wrappers:
-    BOAMP pages `{results: [...]}` and exports `[...]`, BE pages `{publications: [...]}`, and the
-    `{json: ...}` / `{data: ...}` envelopes in which recorded answers are kept."""
+_PAGE_FORMATS = {"results": "boamp-json", "publications": "be-json"}
+"""The list of a page and the format of its records: BOAMP opendatasoft `results`, BE `publications`."""
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+JsonEntry = tuple[str, str, Mapping[str, Any]] | RecordFailure
+"""A record to parse (its path, its format, the record), or a record that is not one, with why."""
+
+
+def _json_records(document: Any, where: str = "", page_format: str | None = None) -> Iterator[JsonEntry]:
+    """Every notice record in a JSON document, through known wrappers: BOAMP pages `{results: [...]}` and
+    exports `[...]`, BE pages `{publications: [...]}`, and the `{json: ...}` / `{data: ...}` envelopes in
+    which recorded answers are kept.
+
+    Each element of a list stands alone: one that is not a record (null, a number, `{}`, an object without
+    its id) is a failure at its own path, and the elements after it are still read. In a page the list
+    says the format, so an object without an id goes to that source's parser, which says what it lacks."""
     if isinstance(document, list):
         for index, item in enumerate(document):
-            yield from _json_records(item, f"{where}[{index}]")
+            path = f"{where}[{index}]"
+            if isinstance(item, Mapping) or (isinstance(item, list) and page_format is None):
+                try:
+                    yield from _json_records(item, path, page_format)
+                except NoticeError as error:
+                    yield RecordFailure(path, str(error).removeprefix(f"{path}: "))
+            else:
+                yield RecordFailure(path, f"{_json_kind(item)} where a notice record was expected")
         return
     if not isinstance(document, Mapping):
-        raise NoticeError(f"{where or 'document'}: expected a JSON object or list")
+        raise NoticeError(f"{where or 'document'}: expected a JSON object or list, got {_json_kind(document)}")
     if "idweb" in document:
         yield where or "record", "boamp-json", document
     elif "publicationWorkspaceId" in document:
         yield where or "record", "be-json", document
-    elif isinstance(document.get("results"), list):
-        yield from _json_records(document["results"], f"{where}results" if not where else f"{where}.results")
-    elif isinstance(document.get("publications"), list):
-        key = "publications" if not where else f"{where}.publications"
-        yield from _json_records(document["publications"], key)
-    elif isinstance(document.get("json"), Mapping | list):
-        yield from _json_records(document["json"], f"{where}.json" if where else "json")
-    elif isinstance(document.get("data"), Mapping | list):
-        yield from _json_records(document["data"], f"{where}.data" if where else "data")
+    elif page_format is not None:
+        yield where, page_format, document
     else:
-        keys = ", ".join(sorted(document)[:8])
+        for key in ("results", "publications", "json", "data"):
+            inner = document.get(key)
+            if isinstance(inner, list) or (key in ("json", "data") and isinstance(inner, Mapping)):
+                yield from _json_records(inner, f"{where}.{key}" if where else key, _PAGE_FORMATS.get(key))
+                return
+        keys = ", ".join(sorted(document)[:8]) or "none"
         raise NoticeError(f"{where or 'document'}: not a BOAMP or BE record nor a page of them (keys: {keys})")
 
 
@@ -115,7 +144,11 @@ def _parse_json_document(data: bytes, outcome: ParseOutcome) -> None:
         document = json.loads(data)
     except (ValueError, RecursionError) as error:
         raise NoticeError(f"malformed JSON: {error}") from None
-    for record, fmt, item in _json_records(document):
+    for entry in _json_records(document):
+        if isinstance(entry, RecordFailure):
+            outcome.failures.append(entry)
+            continue
+        record, fmt, item = entry
         raw = json.dumps(item, ensure_ascii=False, sort_keys=True).encode()
         parse: Callable[[Mapping[str, Any]], Notice] = (
             parse_boamp_record if fmt == "boamp-json" else parse_be_publication

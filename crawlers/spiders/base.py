@@ -82,6 +82,9 @@ class NoticeSpider(scrapy.Spider):
             self.context.fetched += 1
             yield NoticeItem(parsed, response.url)
         for failure in outcome.failures:
+            if failure.record:
+                # One bad record of a page: its neighbours are stored, and the run's health names it.
+                self.context.warn(f"record set aside: {response.url} {failure.record}: {failure.reason}"[:500])
             yield FailureItem(response.url, failure.record, failure.reason, response.body)
 
     def again(self, response: Response, reason: str) -> Request | None:
