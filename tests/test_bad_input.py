@@ -110,6 +110,43 @@ def test_billion_laughs_is_refused_without_expansion() -> None:
     assert peak < 5_000_000 and elapsed < 5  # behaviour, not speed: expansion would take gigabytes
 
 
+ENTITY_NOTICE = '<!DOCTYPE x [<!ENTITY e "École Numérique SA">]><ContractNotice>&e;</ContractNotice>'
+
+
+@pytest.mark.parametrize(
+    ("before", "line"),
+    [
+        ("<!-- notice exported by École Numérique SA -->\n", 2),
+        ('<?xml-stylesheet type="text/xsl" href="notice.xsl"?>\n', 2),
+        (" " * 5 * 1024 + "\n" * 3, 4),
+        ("<!--" + " " * 5 * 1024 + "-->\n<?pi x?>\n", 3),
+    ],
+    ids=["comment", "processing-instruction", "5-KB-whitespace", "all-three"],
+)
+def test_a_doctype_anywhere_is_refused_with_its_line(before: str, line: int) -> None:
+    data = ('<?xml version="1.0" encoding="UTF-8"?>' + before + ENTITY_NOTICE).encode()
+
+    reason = only_failure(data)
+
+    assert reason == (
+        f"XML declares a DOCTYPE at line {line}: refused (notices never need a DTD; entities are never expanded)"
+    )
+    assert "École" not in reason
+
+
+def test_a_doctype_without_entities_and_a_stray_entity_are_refused() -> None:
+    assert "declares a DOCTYPE at line 1" in only_failure(b"<!DOCTYPE ContractNotice><ContractNotice/>")
+    assert "declares an ENTITY at line 2" in only_failure(b'<ContractNotice>\n<!ENTITY e "x"></ContractNotice>')
+
+
+def test_a_doctype_the_bytes_hide_is_refused_from_the_parsed_tree() -> None:
+    """UTF-16 without a byte-order mark: no `<!DOCTYPE` in the bytes, but lxml reads one."""
+    data = ('<?xml version="1.0" encoding="UTF-16"?>' + ENTITY_NOTICE).encode("utf-16-le")
+    assert b"<!DOCTYPE" not in data
+
+    assert "XML declares a DOCTYPE: refused" in only_failure(data)
+
+
 def test_external_entities_are_never_fetched(local_server: str, tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET")
