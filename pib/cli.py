@@ -1,4 +1,8 @@
-"""`pib`: the one entry point of the service (design.md §3)."""
+"""`pib`: the one entry point of the service (commands in docs/cli.md).
+
+Only typer is imported here: each command imports what it needs in its body, so `pib --help` and a
+mistyped command answer at once instead of loading the store, Scrapy and SQLAlchemy first.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import MofNCompleteColumn, Progress
 
-from crawlers.ingest import iter_files, parse_file
-from crawlers.store.service import StoreSummary
+if TYPE_CHECKING:
+    from crawlers.store.service import StoreSummary
 
 app = typer.Typer(
     help="PIB: tender alerts, anonymous interest and partner groups for business clusters.",
@@ -36,6 +38,9 @@ def _err(message: str) -> None:
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Callable[[], None]]:
     """A progress bar on a terminal (stderr); nothing when stderr is redirected, so logs stay clean."""
+    from rich.console import Console
+    from rich.progress import MofNCompleteColumn, Progress
+
     console = Console(stderr=True)
     with Progress(
         *Progress.get_default_columns(),
@@ -50,6 +55,8 @@ def _progress(total: int, label: str) -> Iterator[Callable[[], None]]:
 @app.command()
 def parse(paths: Paths) -> None:
     """Print the normalized notices of files as JSON Lines; failures on stderr, exit 1 if any."""
+    from crawlers.ingest import iter_files, parse_file
+
     failed = 0
     for path in iter_files(paths):
         result = parse_file(path)
@@ -74,7 +81,7 @@ def _print_summary(summary: StoreSummary, files: int) -> None:
 @app.command()
 def ingest(paths: Paths) -> None:
     """Parse and store files (idempotent); failures are set aside and listed, exit 1 if any."""
-    from crawlers.ingest import ingest_files
+    from crawlers.ingest import ingest_files, iter_files
     from crawlers.store.procedures import link_procedures
     from pib.db import ready_engine
 
@@ -93,7 +100,7 @@ def export(
     source: Annotated[str | None, typer.Option(help="Only this source (ted, boamp, be, feed:NAME).")] = None,
     since: Annotated[str | None, typer.Option(help="Only notices published on or after this date.")] = None,
 ) -> None:
-    """Print the stored notices as JSON Lines (design.md §2)."""
+    """Print the stored notices as JSON Lines (the normalized notice of docs/notice.md)."""
     from crawlers.store.service import export_notices
     from pib.db import ready_engine
 

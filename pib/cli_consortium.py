@@ -11,27 +11,26 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-import sqlalchemy as sa
 import typer
-from pydantic import BaseModel
-from sqlalchemy.engine import Engine
 
-from consortium.errors import ConsortiumError
-from consortium.views import (
-    AnonymousEntry,
-    CatalogueView,
-    GroupView,
-    MemberCandidate,
-    MemberPartnerSearch,
-    MemberTenderView,
-    OwnInterest,
-    StaffEntry,
-    StaffPartnerSearch,
-    StaffTenderView,
-    TenderInfo,
-)
+if TYPE_CHECKING:  # imported in the commands' bodies, so that `pib --help` loads no database code
+    from pydantic import BaseModel
+    from sqlalchemy.engine import Engine
+
+    from consortium.views import (
+        AnonymousEntry,
+        CatalogueView,
+        GroupView,
+        MemberPartnerSearch,
+        MemberTenderView,
+        OwnInterest,
+        StaffEntry,
+        StaffPartnerSearch,
+        StaffTenderView,
+        TenderInfo,
+    )
 
 T = TypeVar("T")
 
@@ -64,6 +63,8 @@ def _fail(message: str) -> typer.Exit:
 @contextmanager
 def _errors() -> Iterator[None]:
     """A consortium error is a message and exit code 1, not a traceback."""
+    from consortium.errors import ConsortiumError
+
     try:
         yield
     except ConsortiumError as error:
@@ -71,6 +72,8 @@ def _errors() -> Iterator[None]:
 
 
 def _member_id(engine: Engine, text: str) -> int:
+    import sqlalchemy as sa
+
     from watch.models import Member as MemberRow
 
     table = MemberRow.__table__  # type: ignore[attr-defined]
@@ -221,6 +224,7 @@ def partners(
 ) -> None:
     """Partner search, lot by lot: the firms that have what a member lacks, and the lots nobody covers."""
     from consortium.services import partner_search, staff_partner_search
+    from consortium.views import MemberCandidate
 
     engine = _engine()
     found: MemberPartnerSearch | StaffPartnerSearch

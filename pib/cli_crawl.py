@@ -9,8 +9,6 @@ from typing import Annotated
 
 import typer
 
-from crawlers.crawl.context import SOURCES
-
 
 def _date(value: str | None, option: str) -> date | None:
     if value is None:
@@ -23,7 +21,7 @@ def _date(value: str | None, option: str) -> date | None:
 
 
 def crawl(
-    source: Annotated[str, typer.Argument(help=f"One of: {', '.join(SOURCES)}.")],
+    source: Annotated[str, typer.Argument(help="One of: ted, boamp, be, feeds.")],
     since: Annotated[
         str | None, typer.Option(help="First publication date (a backfill); default: the checkpoint.")
     ] = None,
@@ -34,7 +32,7 @@ def crawl(
 
     Exit code 0 when the run is ok, 1 when it failed or was interrupted (its health record says why).
     """
-    from crawlers.crawl import CrawlError, run_crawl
+    from crawlers.crawl import SOURCES, CrawlError, run_crawl
     from pib.db import ready_engine
 
     if source not in SOURCES:
@@ -63,6 +61,7 @@ def sources(
 ) -> None:
     """Each source's health: last good crawl, last run, checkpoint, notices per day, warnings."""
     from config.settings import get_settings
+    from crawlers.crawl.context import SOURCES
     from crawlers.crawl.health import WEEKS, source_health
     from crawlers.crawl.runner import brussels_today
     from pib.db import ready_engine
