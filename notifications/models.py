@@ -35,6 +35,12 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=32)
     claimed_at: datetime | None = None
+    """When it was last claimed, so also when it was last tried."""
+    claim_host: str | None = Field(default=None, max_length=255)
+    """The host, process id and process start time of the sender that claimed it last: a sender starting on
+    the same host takes over at once the rows of one that is gone, the lease covers the other hosts."""
+    claim_pid: int | None = None
+    claim_started: int | None = Field(default=None, sa_type=sa.BigInteger)
     backend: str | None = Field(default=None, max_length=20)
     """The sender that last tried it (outbox, smtp, sendgrid)."""
     last_error: str | None = None

@@ -1,10 +1,15 @@
 """Email senders behind one interface: an outbox folder of .eml files (the default), SMTP, SendGrid.
 
-A sender sends one `Email` or raises `SendError` (`permanent` or not) or `AddressRefused` (the address
-itself was refused for good). `already_sent` answers the question the outbox asks after a crash between a
-send and its record (see `notifications.outbox`): True or False when the sender can tell, None when it
-cannot (SMTP and SendGrid keep no queryable trace, so the email is sent again under the same Message-ID
-and SendGrid custom_arg, which lets the receiving side collapse the duplicate).
+A sender sends one `Email` or raises one of three failures, told apart so that one server's fault never
+costs the emails or the addresses: `AddressRefused` (the recipient's mailbox was refused for good: the address
+is disabled), `ServerFailure` (the server, the account or the way to it failed: the email waits for a retry,
+and a run meeting the same failure again and again stops), or a plain `SendError` (this email itself is wrong,
+`permanent`, or a failure of unknown cause, retried a bounded number of times).
+
+`already_sent` answers the question the outbox asks after a crash between a send and its record (see
+`notifications.outbox`): True or False when the sender can tell, None when it cannot (SMTP and SendGrid keep
+no queryable trace, so the email is sent again under the same Message-ID and SendGrid custom_arg, which lets
+the receiving side collapse the duplicate).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -37,10 +43,20 @@ class SendError(Exception):
 
 
 class AddressRefused(SendError):
-    """The recipient's address was refused for good (SMTP 5xx on RCPT, SendGrid 400 on the address)."""
+    """The recipient's mailbox was refused for good (SMTP 550/551/553 5.1.x on RCPT, SendGrid 400 on the address)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, permanent=True)
+
+
+class ServerFailure(SendError):
+    """The server, the account or the connection failed, not this email nor its recipient: the email is kept
+    to retry however long it takes, and `signature` (stage and code, without the addresses a reply may quote)
+    tells whether consecutive failures are the same one."""
+
+    def __init__(self, message: str, *, signature: str) -> None:
+        super().__init__(message)
+        self.signature = signature
 
 
 @dataclass(frozen=True)
@@ -136,12 +152,17 @@ class OutboxSender:
         return self.folder / f"{email.key}.eml"
 
     def send(self, email: Email) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         data = email.to_bytes(date=datetime.now().astimezone())
         temporary = self.folder / f".{email.key}.part"  # one deliverer per row (the outbox's claim)
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
             temporary.write_bytes(data)
             os.replace(temporary, self.path(email))
+        except OSError as error:  # a full disk or a folder not writable: every email would fail alike
+            temporary.unlink(missing_ok=True)
+            raise ServerFailure(
+                f"outbox folder {self.folder}: {error.strerror or error}", signature=f"outbox {type(error).__name__}"
+            ) from error
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
@@ -190,25 +211,31 @@ class SmtpSender:
         return connection
 
     def send(self, email: Email) -> None:
+        """Recipient refusals (`AddressRefused`) are told from the server's failures (`ServerFailure`):
+        see `_refuses_the_mailbox`."""
         where = f"SMTP {self.host}:{self.port}"
+        data = email.to_bytes(date=datetime.now().astimezone())
         try:
             connection = self._connect()
-            connection.sendmail(
-                parseaddr(email.sender)[1], [email.to], email.to_bytes(date=datetime.now().astimezone())
-            )
+            connection.sendmail(parseaddr(email.sender)[1], [email.to], data)
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
-            text = f"{where} refused {email.to}: {code} {reply.decode(errors='replace')}"
-            if code >= 500:
-                raise AddressRefused(text) from error
-            raise SendError(text) from error
+            answer = f"{code} {_text(reply)}"
+            if _refuses_the_mailbox(code, _text(reply)):
+                raise AddressRefused(f"{where} refused {email.to}: {answer}") from error
+            raise ServerFailure(
+                f"{where} RCPT TO {email.to}: {answer}", signature=_signature("RCPT", code, reply)
+            ) from error
         except smtplib.SMTPResponseException as error:
             self.close()
-            text = f"{where}: {error.smtp_code} {_text(error.smtp_error)}"
-            raise SendError(text, permanent=error.smtp_code >= 500) from error
-        except (smtplib.SMTPException, OSError) as error:
+            stage = _STAGES.get(type(error), "reply")
+            text = f"{where} {stage}: {error.smtp_code} {_text(error.smtp_error)}"
+            raise ServerFailure(text, signature=_signature(stage, error.smtp_code, error.smtp_error)) from error
+        except (smtplib.SMTPException, OSError) as error:  # refused, unreachable, timed out, disconnected
             self.close()
-            raise SendError(f"{where}: {error}") from error
+            raise ServerFailure(
+                f"{where}: {str(error) or type(error).__name__}", signature=type(error).__name__
+            ) from error
 
     def already_sent(self, email: Email) -> bool | None:
         return None
@@ -265,10 +292,12 @@ class SendGridSender:
             text = f"{where} answered {status}: {_text(error.body)[:500]}"
             if status == 400 and _names_the_recipient(error.body):
                 raise AddressRefused(text) from error
-            # 401/403: a key to fix, 429 and 5xx: wait; both are worth retrying. Other 4xx: this email is wrong.
-            raise SendError(text, permanent=400 <= status < 500 and status not in (401, 403, 408, 429)) from error
+            # 401/403: a key to fix, 408/429 and 5xx: wait; the email is not at fault. Other 4xx: this email is wrong.
+            if status in (401, 403, 408, 429) or status >= 500:
+                raise ServerFailure(text, signature=f"SendGrid {status}") from error
+            raise SendError(text, permanent=True) from error
         except OSError as error:  # refused, unreachable, timed out (urllib's URLError is one)
-            raise SendError(f"{where}: {error}") from error
+            raise ServerFailure(f"{where}: {error}", signature=type(error).__name__) from error
 
     def already_sent(self, email: Email) -> bool | None:
         return None
@@ -284,6 +313,53 @@ def _domain(sender: str) -> str:
 
 def _text(value: Any) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+_STAGES: dict[type[smtplib.SMTPResponseException], str] = {
+    smtplib.SMTPConnectError: "greeting",
+    smtplib.SMTPHeloError: "HELO",
+    smtplib.SMTPAuthenticationError: "AUTH",
+    smtplib.SMTPSenderRefused: "MAIL FROM",
+    smtplib.SMTPDataError: "DATA",
+}
+_ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?!\S)")
+_SERVER_SIDE = re.compile(r"relay|authenticat|access denied|policy|block|spam|reputation", re.IGNORECASE)
+
+
+def _refuses_the_mailbox(code: int, reply: str) -> bool:
+    """Whether an SMTP refusal on RCPT is about the recipient's mailbox, for good.
+
+    550/551/553 with an enhanced status 5.1.x (bad mailbox, bad domain, moved) refuses the recipient. The
+    same codes with 5.7.x (relay denied, policy), 554, any 4xx, or the other codes are the server's own
+    trouble. A reply without an enhanced status refuses the recipient unless it speaks of relaying,
+    authentication or a block list, the usual 550s of a server refusing us rather than the address.
+
+    >>> _refuses_the_mailbox(550, "5.1.1 <nobody@alpha.example>: no such user")
+    True
+    >>> _refuses_the_mailbox(554, "5.7.1 <a@b.example>: Relay access denied")
+    False
+    >>> _refuses_the_mailbox(550, "5.7.1 Relaying denied"), _refuses_the_mailbox(550, "Relaying denied")
+    (False, False)
+    >>> _refuses_the_mailbox(550, "User unknown"), _refuses_the_mailbox(451, "4.1.1 try later")
+    (True, False)
+    """
+    if code not in (550, 551, 553):
+        return False
+    enhanced = _ENHANCED.match(reply.strip())
+    if enhanced is not None:
+        return enhanced.group(1, 2) == ("5", "1")
+    return _SERVER_SIDE.search(reply) is None
+
+
+def _signature(stage: str, code: int, reply: Any) -> str:
+    """What makes two SMTP failures the same one: the stage, the code, the enhanced status; not the text,
+    which often quotes the address.
+
+    >>> _signature("RCPT", 554, b"5.7.1 <a@b.example>: Relay access denied")
+    'RCPT 554 5.7.1'
+    """
+    enhanced = _ENHANCED.match(_text(reply).strip())
+    return f"{stage} {code}" + (f" {enhanced.group(0)}" if enhanced else "")
 
 
 def _names_the_recipient(body: Any) -> bool:

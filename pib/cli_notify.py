@@ -1,12 +1,20 @@
 """Commands of the notifications and the service: `pib serve`, `pib digests send`, `pib reminders send`,
-`pib reveal send`, `pib users`."""
+`pib reveal send`, `pib users`, `pib outbox`.
+
+A sending command that stopped on a server failure (see `notifications.outbox`) says why, shows what waits
+in the outbox and exits with status 1, so that a cron job or a person sees it; the emails are kept."""
 
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from notifications.outbox import DeliverySummary
 
 FREQUENCIES = ("instant", "daily", "weekly")
 
@@ -41,9 +49,14 @@ def digests_send(
     _log_to_stderr()
     settings = get_settings()
     engine = ready_engine(settings.database_url)
-    for one in [frequency] if frequency else FREQUENCIES:
+    chosen = [frequency] if frequency else list(FREQUENCIES)
+    for index, one in enumerate(chosen):
         summary = send_digests(engine, frequency=one, sender=sender_from_settings(settings), settings=settings)
         typer.echo(summary.describe(), err=True)
+        if summary.delivery.stopped:
+            if rest := chosen[index + 1 :]:
+                typer.echo(f"{', '.join(rest)} digests not composed: sending stopped; run again once fixed", err=True)
+            _stopped(engine, summary.delivery)
     if settings.email_backend == "outbox":
         typer.echo(f"emails written to {settings.outbox_dir.resolve()}", err=True)
 
@@ -58,7 +71,10 @@ def reminders_send() -> None:
     _log_to_stderr()
     settings = get_settings()
     engine = ready_engine(settings.database_url)
-    typer.echo(send_followups(engine, sender=sender_from_settings(settings), settings=settings).describe(), err=True)
+    summary = send_followups(engine, sender=sender_from_settings(settings), settings=settings)
+    typer.echo(summary.describe(), err=True)
+    if summary.delivery.stopped:
+        _stopped(engine, summary.delivery)
 
 
 def reveal_send() -> None:
@@ -71,9 +87,18 @@ def reveal_send() -> None:
     _log_to_stderr()
     settings = get_settings()
     engine = ready_engine(settings.database_url)
-    typer.echo(
-        send_reveal_emails(engine, sender=sender_from_settings(settings), settings=settings).describe(), err=True
-    )
+    summary = send_reveal_emails(engine, sender=sender_from_settings(settings), settings=settings)
+    typer.echo(summary.describe(), err=True)
+    if summary.delivery.stopped:
+        _stopped(engine, summary.delivery)
+
+
+def _stopped(engine: Engine, delivery: DeliverySummary) -> None:
+    """A run stopped on a server failure: what waits and the last error, then exit status 1."""
+    from notifications.outbox import outbox_status
+
+    typer.echo(f"outbox: {outbox_status(engine, limit=0).describe()}", err=True)
+    raise typer.Exit(1)
 
 
 def users(
@@ -113,10 +138,35 @@ def users(
         typer.echo("no disabled address", err=True)
 
 
+def outbox(
+    limit: Annotated[int, typer.Option(min=0, help="How many waiting emails to list.")] = 50,
+) -> None:
+    """What the outbox holds: counts per state, the last error met, and the emails waiting to be sent."""
+    from notifications.outbox import outbox_status
+    from pib.db import ready_engine
+
+    status = outbox_status(ready_engine(), limit=limit)
+    typer.echo(f"outbox: {status.describe()}")
+    if status.last_error is not None:
+        last = status.last_error
+        tried = f"{last.tried_at:%Y-%m-%d %H:%M} UTC" if last.tried_at else "never tried"
+        typer.echo(f"last error ({tried}, {last.key}, attempt {last.attempts}): {last.last_error}")
+    if not status.waiting:
+        typer.echo("no email waiting", err=True)
+        return
+    typer.echo("key\tto\tstate\tattempts\tnext attempt\tlast error")
+    for one in status.waiting:
+        next_attempt = f"{one.next_attempt_at:%Y-%m-%d %H:%M} UTC" if one.next_attempt_at else "now"
+        typer.echo(f"{one.key}\t{one.to}\t{one.state}\t{one.attempts}\t{next_attempt}\t{one.last_error or ''}")
+    if status.more:
+        typer.echo(f"... and {status.more} more waiting (--limit)")
+
+
 def register(app: typer.Typer) -> None:
     """Add the notification and service commands to the `pib` app."""
     app.command()(serve)
     app.command()(users)
+    app.command()(outbox)
     digests = typer.Typer(help="Alert digests.", no_args_is_help=True)
     digests.command("send")(digests_send)
     app.add_typer(digests, name="digests")
