@@ -11,7 +11,8 @@ titles and labels, places at every NUTS level. Figures are ratios to baselines m
   in-memory matching of the same notices;
 - CPV inference accuracy on held-out recorded notices with codes (each fifth in turn), against always
   answering the most frequent division of the training part.
-Labels: until the compact label data lands, read from shared/fixtures/ted_eforms/translations.
+Labels: the CPV code list the service ships (`crawlers/codelists/cpv.tsv.gz`, eForms SDK, CC BY 4.0), so the
+benchmark needs nothing outside the project.
 """
 
 from __future__ import annotations
@@ -22,16 +23,15 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
 from bench.common import FIXTURES, database_kinds, scratch_databases
+from crawlers.codelists import LANGUAGES, cpv_codes
 from crawlers.ingest import iter_files, parse_file
 from crawlers.notice import Notice
 from crawlers.parsers import ParsedNotice
-from crawlers.parsers.xml import parse_xml
 from crawlers.store.db import get_engine
 from crawlers.store.service import Incoming, store_notices
 from watch.infer import infer_cpv, notice_codes, notice_text, train_cpv_model
@@ -47,21 +47,14 @@ PAIR_SAMPLE = 8
 DATABASE_NOTICES = 4_000
 COMMON_WORDS = 1_000
 FOLDS = 5
-TRANSLATIONS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "ted_eforms" / "translations"
 
 
 def read_labels() -> dict[str, dict[str, str]]:
-    """CPV code → {language: label} from the eForms translation files (fr, nl, en), if they are here."""
-    labels: dict[str, dict[str, str]] = {}
-    for language in ("fr", "nl", "en"):
-        path = TRANSLATIONS / f"code_{language}.xml"
-        if not path.is_file():
-            return {}
-        for entry in parse_xml(path.read_bytes()):
-            key = entry.get("key") or ""
-            if key.startswith("code|name|cpv.") and entry.text:
-                labels.setdefault(key.removeprefix("code|name|cpv."), {})[language] = entry.text
-    return labels
+    """CPV code → {language: label} (fr, nl, en), from the code list the service itself ships."""
+    return {
+        code: {language: text for language, text in zip(LANGUAGES, row, strict=True) if text}
+        for code, row in cpv_codes().items()
+    }
 
 
 def recorded_notices() -> list[dict[str, Any]]:
@@ -276,7 +269,5 @@ def main() -> None:
     rng = random.Random(20260123)
     recorded = recorded_notices()
     labels = read_labels()
-    if not labels:
-        print(f"(no CPV labels at {TRANSLATIONS}: generated notices and inference use the recorded codes only)")
     bench_routing(rng, recorded, labels)
     bench_inference(recorded, labels)

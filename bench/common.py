@@ -43,6 +43,8 @@ def scratch_databases() -> Iterator[Callable[[str], str]]:
         if kind == "sqlite":
             url = f"sqlite:///{folder.name}/{uuid.uuid4().hex}.sqlite"
         else:
+            if POSTGRES_URL is None:
+                raise RuntimeError("a PostgreSQL benchmark needs PIB_BENCH_POSTGRES_URL (make bench sets it)")
             name = f"pib_bench_{uuid.uuid4().hex[:10]}"
             with _admin().connect() as connection:
                 connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
