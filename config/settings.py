@@ -2,17 +2,27 @@
 
 Defaults need no set-up: an SQLite file under `var/`, an outbox folder of `.eml` files, the real source
 endpoints (overridden by the tests and `pib demo` to point at the local replay server).
+
+The secret key signs the one-click links of the emails: whoever knows it can act for any user. Production
+refuses a missing, short or published one; development draws a random one on first use and keeps it in
+`var/secret_key` (relative to the working directory, like the default database and outbox, wherever the
+database is); the `test` environment uses a fixed key, which production refuses as published.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import math
 import os
+import secrets
+import string
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -21,7 +31,102 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEVELOPMENT_SECRET = "development-only-secret-change-me"
+TEST_SECRET = "pib-test-environment-only-never-in-production-8f3Kq2Zx"
+"""The key of the `test` environment: published here, so production refuses it."""
+SECRET_BITS = 256
+"""What production asks of `PIB_SECRET_KEY`: 32 random bytes, e.g. `secrets.token_urlsafe(32)`."""
+_GENERATE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+_PUBLISHED_SECRETS = {
+    hashlib.sha256(TEST_SECRET.encode()).hexdigest(),
+    # the development key of earlier versions, published in their source
+    "55ad5b14aa13141c19e6e07e71140099e3b81be3ea30390682ed6d31690ca609",
+}
+
+
+_LOWER, _UPPER = set(string.ascii_lowercase), set(string.ascii_uppercase)
+_HEX_LOWER, _HEX_UPPER = set(string.digits + "abcdef"), set(string.digits + "ABCDEF")
+_BASE64 = set(string.ascii_letters + string.digits + "-_+/=")
+_CLASSES = (_LOWER, _UPPER, set(string.digits), set(string.punctuation + " "))
+_ASCII = set().union(*_CLASSES)
+
+
+class SettingsError(ValueError):
+    """Settings the service cannot run with; the message is one line naming the variable."""
+
+
+def secret_strength(secret: str) -> float:
+    """Estimated bits of a secret: its length × log2 of the alphabet its characters seem drawn from.
+
+    Generous to random strings (hex, base64, printable), strict with what is visibly not random: fewer
+    than 12 distinct characters count for nothing.
+
+    >>> secret_strength("a" * 64)
+    0.0
+    >>> secret_strength("0123456789abcdef" * 4)
+    256.0
+    >>> round(secret_strength("development-only-secret-change-me"))
+    194
+    """
+    distinct = set(secret)
+    if len(distinct) < 12:
+        return 0.0
+    if distinct <= _HEX_LOWER or distinct <= _HEX_UPPER:
+        alphabet = 16
+    elif distinct <= _BASE64 and distinct & _LOWER and distinct & _UPPER:
+        alphabet = 64
+    else:
+        alphabet = sum(len(chars) for chars in _CLASSES if distinct & chars)
+        alphabet += 128 if distinct - _ASCII else 0
+    return len(secret) * math.log2(alphabet)
+
+
+def production_secret_problem(secret: str) -> str | None:
+    """Why `secret` must not sign production links, or None: missing, too weak, or published."""
+    if not secret:
+        return "is not set"
+    if hashlib.sha256(secret.encode()).hexdigest() in _PUBLISHED_SECRETS:
+        return "is a published value (of the test or development environment)"
+    bits = secret_strength(secret)
+    if bits < SECRET_BITS:
+        return f"is too weak (about {bits:.0f} bits, {SECRET_BITS} needed: 32 random bytes)"
+    return None
+
+
+def _read_secret(path: Path) -> str:
+    secret = path.read_text(encoding="utf-8").strip()
+    if secret_strength(secret) < SECRET_BITS:
+        raise ValueError(f"the development secret in {path} is empty or damaged: delete the file to draw a new one")
+    return secret
+
+
+def development_secret(path: Path) -> str:
+    """The development key kept in `path`, drawn at random the first time.
+
+    Written whole to a private temporary file, then hard-linked into place: the link fails if another
+    process got there first, and both then read the same complete key.
+    """
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise ValueError(f"cannot read the development secret {path}: {error.strerror}") from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                file.write(secrets.token_urlsafe(32) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            with contextlib.suppress(FileExistsError):  # another process drew it first: its key is the one
+                os.link(temporary, path)
+        finally:
+            temporary.unlink()
+        return _read_secret(path)
+    except OSError as error:
+        raise ValueError(f"cannot keep the development secret in {path}: {error.strerror}") from None
 
 
 class Feed(BaseModel):
@@ -44,7 +149,10 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production", "test"] = "development"
     database_url: str = "sqlite:///var/pib.sqlite"
-    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    secret_key: SecretStr = SecretStr("")
+    """Signs the emails' links. Production: required, 32 random bytes; development: `secret_key_file`."""
+    secret_key_file: Path = Path("var/secret_key")
+    """Where development keeps its random key (mode 0600), made on first use."""
 
     # Sources (design.md §3): base URLs are settings so spiders run against the local replay server.
     ted_api_url: str = "https://api.ted.europa.eu"
@@ -117,9 +225,16 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _refuse_development_secret_in_production(self) -> Settings:
-        if self.environment == "production" and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET:
-            raise ValueError("PIB_SECRET_KEY must be set in production (signed links depend on it)")
+    def _resolve_secret_key(self) -> Settings:
+        """Production refuses a bad key; development and tests get theirs when none is given."""
+        secret = self.secret_key.get_secret_value().strip()
+        if self.environment == "production":
+            problem = production_secret_problem(secret)
+            if problem:
+                raise ValueError(f"PIB_SECRET_KEY {problem}; production needs a random one, made with: {_GENERATE}")
+        elif not secret:
+            secret = TEST_SECRET if self.environment == "test" else development_secret(self.secret_key_file)
+        self.secret_key = SecretStr(secret)
         return self
 
     @classmethod
@@ -140,7 +255,25 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+def _one_line(error: ValidationError) -> str:
+    """What is wrong, by variable, without the values (a secret must not reach a log)."""
+    parts = []
+    for detail in error.errors(include_url=False, include_input=False):
+        message = detail["msg"].removeprefix("Value error, ")
+        where = "PIB_" + str(detail["loc"][0]).upper() if detail["loc"] else ""
+        parts.append(message if not where or where in message else f"{where}: {message}")
+    return "; ".join(parts)
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once; tests call `get_settings.cache_clear()` after changing them."""
-    return Settings()
+    """The process-wide settings, read once; tests call `get_settings.cache_clear()` after changing them.
+
+    A setting the service cannot run with is a `SettingsError` of one line (the CLI prints it as it is).
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(f"settings: {_one_line(error)}") from None
+    except FileNotFoundError as error:
+        raise SettingsError(f"settings: {error}") from None

@@ -35,6 +35,18 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+@app.callback()
+def _settings_first() -> None:
+    """Settings the service cannot run with (a bad PIB_SECRET_KEY in production): one line, exit 2."""
+    from config.settings import SettingsError, get_settings
+
+    try:
+        get_settings()
+    except SettingsError as error:
+        _err(f"pib: {error}")
+        raise typer.Exit(2) from None
+
+
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Callable[[], None]]:
     """A progress bar on a terminal (stderr); nothing when stderr is redirected, so logs stay clean."""

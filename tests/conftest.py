@@ -19,6 +19,7 @@ from pib.db import upgrade
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_URL = os.environ.get("PIB_TEST_POSTGRES_URL")
+os.environ["PIB_ENVIRONMENT"] = "test"  # the fixed test key: no secret file written under var/ by a test run
 
 
 @pytest.fixture(scope="session")
