@@ -23,7 +23,12 @@ Decisions where design.md §2 leaves room (each is documented where it is applie
 - NUTS: only places of performance written in the form (`OBJECT_DESCR/NUTS`, old `LOCATION_NUTS/NUTS`).
   The coded `PERFORMANCE_NUTS` equals them when the form has some; when it has none TED fills the coded
   element from addresses (design contest results list the winners' regions), so it is not used, except
-  for change notices (F14 carries no place; the coded element then keeps the procedure's place).
+  for change notices (F14 carries no place; the coded element then keeps the procedure's place) and the
+  R2.0.8 defence forms (F16-F18), whose places TED keeps in the coded element. Old forms' places are
+  `LOCATION_NUTS/NUTS` and, in the defence forms, `SITE_OR_LOCATION/NUTS`.
+- CPV of change notices: the F14 form names only the main code; the additional ones are the coded
+  `ORIGINAL_CPV` codes and those of the corrected values (`CHANGES/CHANGE/NEW_VALUE`); replaced values
+  (`OLD_VALUE`) are left out.
 - estimated value: `OBJECT_CONTRACT/VAL_ESTIMATED_TOTAL`, else the sum of `OBJECT_DESCR/VAL_OBJECT` when
   every lot has one in one currency (old forms: `QUANTITY_SCOPE/.../COSTS_RANGE_AND_CURRENCY/VALUE_COST`,
   lots in `*_ANNEX_B`). Awarded values (`VAL_TOTAL`, `TOTAL_FINAL_VALUE`, the coded `VALUES`) are not
@@ -193,6 +198,10 @@ _NUTS = re.compile(r"[A-Z]{2}[0-9A-Z]{0,3}")
 _FORM_NUMBER = re.compile(r"F?0*(\d{1,2})", re.IGNORECASE)
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _OLD_LOT_ANNEX = "ANNEX_B"
+CODED_PLACE_FORMS = frozenset({"F16", "F17", "F18"})
+"""R2.0.8 defence forms (prior information, contract notice, award): without a place in the form, the coded
+`PERFORMANCE_NUTS` is the place of performance."""
+_OLD_FORM_PLACES = frozenset({"LOCATION_NUTS", "SITE_OR_LOCATION"})
 
 
 class _Tags:
@@ -391,11 +400,15 @@ def _parse(root: etree._Element) -> Notice:
     if not title:
         raise NoticeError(f"{where}: no title (OBJECT_CONTRACT/TITLE)")
 
+    coded_cpv = [e.get("CODE") for e in doc.notice_data_all("ORIGINAL_CPV")]
     cpv_main = parts.cpv_main
     if cpv_main is None:
-        cpv_main = next((code for e in doc.notice_data_all("ORIGINAL_CPV") if (code := cpv_code(e.get("CODE")))), None)
+        cpv_main = next((code for raw in coded_cpv if (code := cpv_code(raw))), None)
+    if notice_type == "change":
+        corrected = form.iterfind(t.path("CHANGES", "CHANGE", "NEW_VALUE") + "//" + t.CPV_CODE)
+        parts.cpv_codes += [*coded_cpv, *(e.get("CODE") for e in corrected)]
     nuts = distinct(parts.nuts)
-    if not nuts and notice_type == "change":
+    if not nuts and (notice_type == "change" or form_number in CODED_PLACE_FORMS):
         coded = list(doc.notice_data) if doc.notice_data is not None else []
         nuts = distinct(_nuts_codes(e for e in coded if _local(e.tag) == "PERFORMANCE_NUTS"))
 
@@ -673,7 +686,7 @@ def _parse_old_form(form: etree._Element, doc: _Document) -> _FormParts:
             if parts.cpv_main is None and _parent_name(element) == "CPV_MAIN":
                 parts.cpv_main = cpv_code(element.get("CODE"))
         elif name == "NUTS":
-            if _parent_name(element) == "LOCATION_NUTS":
+            if _parent_name(element) in _OLD_FORM_PLACES:
                 parts.nuts.extend(_nuts_codes([element]))
         elif name in PROCEDURE_ELEMENTS:
             parts.procedure = parts.procedure or PROCEDURE_ELEMENTS[name]

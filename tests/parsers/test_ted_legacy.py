@@ -508,6 +508,101 @@ def test_change_notice_takes_coded_place_and_deadline() -> None:
     ]
 
 
+def _corrigendum_with_cpv_changes() -> etree._Element:
+    """The recorded F14 as TED writes one that corrects the CPV (no recorded example): the coded section
+    lists every code of the procedure, a CHANGE block replaces an additional code by two others."""
+    root = load(DEV / "23-119901-001-EXP.xml")
+    ns = root.nsmap[None]
+    notice_data = root.find("{*}CODED_DATA_SECTION/{*}NOTICE_DATA")
+    assert notice_data is not None
+    main = notice_data.find("{*}ORIGINAL_CPV")
+    assert main is not None
+    for position, code in enumerate(["45233140", "71322000"], start=1):
+        extra = etree.Element(f"{{{ns}}}ORIGINAL_CPV", CODE=code)
+        notice_data.insert(notice_data.index(main) + position, extra)
+    change = etree.fromstring(
+        f'<CHANGE xmlns="{ns}"><WHERE><SECTION>II.2.2)</SECTION></WHERE>'
+        "<OLD_VALUE><CPV_ADDITIONAL><CPV_CODE CODE='45233000'/></CPV_ADDITIONAL></OLD_VALUE>"
+        "<NEW_VALUE><CPV_ADDITIONAL><CPV_CODE CODE='45233141'/></CPV_ADDITIONAL>"
+        "<CPV_ADDITIONAL><CPV_CODE CODE='71322000'/></CPV_ADDITIONAL></NEW_VALUE></CHANGE>"
+    )
+    changes = original_form(root).find("{*}CHANGES")
+    assert changes is not None
+    changes.append(change)
+    return root
+
+
+def test_change_notice_keeps_coded_and_corrected_additional_cpv() -> None:
+    notice = parse_root(_corrigendum_with_cpv_changes())
+
+    assert notice["cpv_main"] == "45221121"
+    assert notice["cpv_additional"] == ["45233140", "71322000", "45233141"]  # not the replaced 45233000
+    assert [(lot["cpv_main"], lot["cpv_additional"]) for lot in notice["lots"]] == [
+        ("45221121", ["45233140", "71322000", "45233141"])
+    ]
+
+
+_DEFENCE_FORMS = {
+    "F16": ("PRIOR_INFORMATION_DEFENCE", "FD_PRIOR_INFORMATION_DEFENCE", "0", "prior-information"),
+    "F17": ("CONTRACT_DEFENCE", "FD_CONTRACT_DEFENCE", "3", "contract-notice"),
+    "F18": ("CONTRACT_AWARD_DEFENCE", "FD_CONTRACT_AWARD_DEFENCE", "7", "award"),
+}
+
+
+def _defence_notice(form: str, place: str = "") -> bytes:
+    """An R2.0.8 defence notice written after the schema (no recorded one): the place of performance only
+    in the coded `PERFORMANCE_NUTS`, unless `place` puts a `SITE_OR_LOCATION` in the form."""
+    tag, body, document_type, _ = _DEFENCE_FORMS[form]
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<TED_EXPORT xmlns="http://publications.europa.eu/TED_schema/Export" DOC_ID="054321-2015" EDITION="2015040">
+ <CODED_DATA_SECTION>
+  <REF_OJS><COLL_OJ>S</COLL_OJ><NO_OJ>40</NO_OJ><DATE_PUB>20150226</DATE_PUB></REF_OJS>
+  <NOTICE_DATA><NO_DOC_OJS>2015/S 040-054321</NO_DOC_OJS><LG_ORIG>FR</LG_ORIG><ISO_COUNTRY VALUE="BE"/>
+   <ORIGINAL_CPV CODE="35300000">Armes, munitions et pièces associées</ORIGINAL_CPV>
+   <PERFORMANCE_NUTS CODE="BE352">Arr. Namur</PERFORMANCE_NUTS>
+   <PERFORMANCE_NUTS CODE="BE335">Arr. Liège</PERFORMANCE_NUTS>
+   <CA_CE_NUTS CODE="BE100">Bruxelles</CA_CE_NUTS>
+  </NOTICE_DATA>
+  <CODIF_DATA><TD_DOCUMENT_TYPE CODE="{document_type}">Defence</TD_DOCUMENT_TYPE>
+   <NC_CONTRACT_NATURE CODE="2">Supplies</NC_CONTRACT_NATURE></CODIF_DATA>
+ </CODED_DATA_SECTION>
+ <FORM_SECTION>
+  <{tag} CATEGORY="ORIGINAL" FORM="{form[1:]}" LG="FR" VERSION="R2.0.8.S02.E01">
+   <{body} CTYPE="SUPPLIES">
+    <CONTRACTING_AUTHORITY_INFORMATION_DEFENCE><NAME_ADDRESSES_CONTACT_CONTRACT><CA_CE_CONCESSIONAIRE_PROFILE>
+     <ORGANISATION><OFFICIALNAME>Défense — Direction Générale Ressources Matérielles</OFFICIALNAME></ORGANISATION>
+     <TOWN>Evere</TOWN><COUNTRY VALUE="BE"/>
+    </CA_CE_CONCESSIONAIRE_PROFILE></NAME_ADDRESSES_CONTACT_CONTRACT></CONTRACTING_AUTHORITY_INFORMATION_DEFENCE>
+    <OBJECT_CONTRACT_INFORMATION_DEFENCE><DESCRIPTION_CONTRACT_INFORMATION_DEFENCE>
+     <TITLE_CONTRACT><P>Munitions d'entraînement pour la composante Terre</P></TITLE_CONTRACT>
+     <TYPE_CONTRACT_PLACE_DELIVERY_DEFENCE><TYPE_CONTRACT_DEFENCE TYPE_CONTRACT="SUPPLIES"/>{place}
+     </TYPE_CONTRACT_PLACE_DELIVERY_DEFENCE>
+     <CPV><CPV_MAIN><CPV_CODE CODE="35300000"/></CPV_MAIN></CPV>
+    </DESCRIPTION_CONTRACT_INFORMATION_DEFENCE></OBJECT_CONTRACT_INFORMATION_DEFENCE>
+   </{body}>
+  </{tag}>
+ </FORM_SECTION>
+</TED_EXPORT>
+""".encode()
+
+
+@pytest.mark.parametrize("form", sorted(_DEFENCE_FORMS))
+def test_defence_forms_take_the_coded_place(form: str) -> None:
+    [parsed] = parse_bytes(_defence_notice(form)).notices
+    notice: dict[str, Any] = parsed.notice.to_json_dict()
+
+    assert notice["notice_type"] == _DEFENCE_FORMS[form][3]
+    assert notice["buyer"]["name"] == "Défense — Direction Générale Ressources Matérielles"
+    assert notice["nuts"] == ["BE352", "BE335"]  # not the buyer's CA_CE_NUTS BE100
+    assert [lot["nuts"] for lot in notice["lots"]] == [["BE352", "BE335"]]
+
+
+def test_defence_form_place_written_in_the_form_comes_first() -> None:
+    place = '<SITE_OR_LOCATION><LABEL>Camp de Marche-en-Famenne</LABEL><NUTS CODE="BE343"/></SITE_OR_LOCATION>'
+    [parsed] = parse_bytes(_defence_notice("F17", place)).notices
+    assert parsed.notice.nuts == ["BE343"]
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
