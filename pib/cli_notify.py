@@ -25,12 +25,28 @@ def _log_to_stderr() -> None:
 
 
 def serve(
-    web: Annotated[bool, typer.Option(help="Also serve the one-click links of the emails.")] = True,
+    web: Annotated[bool, typer.Option(help="Also serve the portal and the one-click links of the emails.")] = True,
+    scheduler: Annotated[bool, typer.Option(help="Run the scheduled jobs; --no-scheduler: the web alone.")] = True,
 ) -> None:
-    """Run the service: scheduled crawls, matching, digests, reminders; stop with Ctrl-C or SIGTERM."""
+    """Run the service: scheduled crawls, matching, digests, reminders, and the portal; stop with Ctrl-C or SIGTERM."""
     from pib.scheduler import serve as run
 
     _log_to_stderr()
+    if not scheduler:
+        from config.settings import get_settings
+        from pib.db import ready_engine
+        from pib.web import run_web
+
+        if not web:
+            typer.echo("--no-scheduler with --no-web: nothing to serve", err=True)
+            raise typer.Exit(2)
+        settings = get_settings()
+        try:
+            run_web(settings.web_host, settings.web_port, ready_engine(settings.database_url))
+        except OSError as error:
+            typer.echo(f"pib serve: cannot serve on {settings.web_host}:{settings.web_port}: {error}", err=True)
+            raise typer.Exit(1) from None
+        return
     run(web=web)
 
 

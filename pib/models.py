@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "notifications.models",
     "consortium.models",
     "pib.job_store",
+    "pib.web.models",
 )
 
 

@@ -1,0 +1,9 @@
+"""The portal's routers, one module per area; `ROUTERS` is what `create_app` includes, in order.
+
+Adding an area is two lines here: import its module, append its `router` (HTML routers are made with
+`APIRouter(include_in_schema=False)`; the JSON API's router, with its `/api/v1` prefix, stays in the schema).
+"""
+
+from . import auth, home, links
+
+ROUTERS = [links.router, home.router, auth.router]
