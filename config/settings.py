@@ -154,7 +154,7 @@ class Settings(BaseSettings):
     secret_key_file: Path = Path("var/secret_key")
     """Where development keeps its random key (mode 0600), made on first use."""
 
-    # Sources (design.md §3): base URLs are settings so spiders run against the local replay server.
+    # Sources (docs/settings.md): base URLs are settings so spiders run against the local replay server.
     ted_api_url: str = "https://api.ted.europa.eu"
     ted_countries: Annotated[list[str], NoDecode] = ["BEL", "FRA"]
     """Buyer countries of the TED search, alpha-3: `PIB_TED_COUNTRIES=BEL,FRA` or a JSON list."""

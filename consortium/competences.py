@@ -1,6 +1,6 @@
 """What a firm can do and what a lot needs, in comparable form: CPV prefixes and normalized word stems.
 
-A CPV code covers its sub-codes (design.md §6): trailing zeros end the prefix, so `45000000` covers
+A CPV code covers its sub-codes (docs/matching.md): trailing zeros end the prefix, so `45000000` covers
 `45111000`. A firm whose code is under a lot's code does part of it (`partial`). Words are compared
 without case or accents, with plural endings cut, and a keyword phrase matches its words in order.
 """

@@ -1,4 +1,4 @@
-"""The one normalized notice every parser yields (design.md §2), validated where it is made.
+"""The one normalized notice every parser yields (docs/notice.md), validated where it is made.
 
 A notice that breaks a convention (a CPV with its check digit, an alpha-3 country, a repeated code)
 is refused here with a message naming the field, so no parser can store a half-normalized record.
@@ -88,7 +88,7 @@ class Lot(BaseModel):
 
 
 class Notice(BaseModel):
-    """A publication of a procedure, whatever its source; JSON names as in design.md §2."""
+    """A publication of a procedure, whatever its source; JSON names as in docs/notice.md."""
 
     model_config = ConfigDict(extra="forbid")
 

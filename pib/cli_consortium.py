@@ -1,4 +1,4 @@
-"""Commands of the consortium: `pib interest`, `pib interests` (design.md §3), `pib partners`,
+"""Commands of the consortium: `pib interest`, `pib interests` (docs/cli.md), `pib partners`,
 `pib reveal ...`, `pib groups ...` and `pib catalogue ...`.
 
 Without `--as`, a command shows the staff view (identities); with `--as MEMBER`, exactly what that member

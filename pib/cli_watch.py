@@ -36,7 +36,7 @@ def _member_id(engine: Any, who: str) -> int:
 
 
 def members_import(
-    file: Annotated[Path, typer.Argument(help="Members file: YAML (design.md §5), or CSV (.csv, flattened).")],
+    file: Annotated[Path, typer.Argument(help="Members file: YAML (docs/members-file.md), or CSV (.csv, flattened).")],
     check: Annotated[bool, typer.Option("--check", help="Only validate the file; store nothing.")] = False,
 ) -> None:
     """Load members, users and profiles (idempotent); a bad member is reported by line and skipped, exit 1."""
@@ -172,7 +172,7 @@ def feedback(
 
 def register(app: typer.Typer) -> None:
     """Add the watch commands to the `pib` app."""
-    members_app = typer.Typer(help="Member firms, their users and watch profiles (design.md §5).", no_args_is_help=True)
+    members_app = typer.Typer(help="Members, users and watch profiles (docs/members-file.md).", no_args_is_help=True)
     members_app.command("import")(members_import)
     members_app.command("export")(members_export)
     app.add_typer(members_app, name="members")

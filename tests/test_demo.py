@@ -1,11 +1,16 @@
-"""`pib demo`: the whole loop offline, from the replay server to the alert emails in the outbox."""
+"""What a new user meets first: `pib demo` (the whole loop offline, from the replay server to the alert emails
+in the outbox), `make help`, and a project that needs nothing outside itself."""
 
 from __future__ import annotations
 
 import email
+import re
+import shutil
+import subprocess
 from email import policy
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
@@ -42,3 +47,50 @@ def test_demo_crawls_matches_and_writes_the_alert_emails(tmp_path: Path) -> None
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         others = [other for other in members.values() if other != name]
         assert not any(other in text for other in others), "a digest names only its own firm"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tracked_files() -> list[Path]:
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    return [ROOT / name for name in listed.decode().split("\0") if name and (ROOT / name).is_file()]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_help_shows_values_not_variables() -> None:
+    out = subprocess.run(
+        ["make", "--no-print-directory", "help", "PG_URL=postgresql://pib@db.example:5432/École"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "make test" in out and "make bench" in out
+    assert "$(" not in out, out
+    assert "postgresql://pib@db.example:5432/École" in out
+
+
+def test_nothing_in_the_project_reads_outside_it() -> None:
+    """The project stands alone: no code, test, benchmark or document leads to the design notes outside it."""
+    outside = re.compile(r"""(\.\./|parents\[2\]\s*/\s*)["']?shared|design\.md""")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in tracked_files()
+        if path.suffix in {".py", ".md", ".toml", ".cfg", ".yaml", ".yml"} or path.name == "Makefile"
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+        if outside.search(line)
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_every_document_the_project_names_is_in_it() -> None:
+    named = re.compile(r"\bdocs/[\w./-]+\.md\b")
+    missing = {
+        f"{path.relative_to(ROOT)} names {link}"
+        for path in tracked_files()
+        if path.suffix in {".py", ".md"}
+        for link in named.findall(path.read_text(encoding="utf-8", errors="replace"))
+        if not (ROOT / link).is_file()
+    }
+    assert not missing, "\n".join(sorted(missing))

@@ -1,4 +1,4 @@
-"""What a profile matches (design.md §6), with a score and the reasons, at notice and lot level.
+"""What a profile matches (docs/matching.md), with a score and the reasons, at notice and lot level.
 
 Two ways to the same answer. `ProfileIndex` is what routing uses: inverted indexes over the profiles
 (CPV prefix → profiles, first keyword stem → profiles, notice type → profiles) give, for one notice, the

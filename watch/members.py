@@ -1,4 +1,4 @@
-"""Members, their users and watch profiles, loaded from a file and written back (design.md §5).
+"""Members, their users and watch profiles, loaded from a file and written back (docs/members-file.md).
 
 A cluster loads its 200 members at once, so the file is judged member by member: a bad member is
 reported with its line and the reason and left out, the others are loaded. Unknown keys are errors
@@ -326,7 +326,7 @@ def read_yaml(text: str) -> MembersFile:
     except RecursionError:
         raise MembersFileError("YAML nested too deeply") from None
     if not isinstance(root, yaml.MappingNode):
-        raise MembersFileError("a members file is a mapping with a `members:` list (design.md §5)")
+        raise MembersFileError("a members file is a mapping with a `members:` list (docs/members-file.md)")
     members_node = None
     for key_node, value_node in root.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
@@ -337,7 +337,7 @@ def read_yaml(text: str) -> MembersFile:
             line = key_node.start_mark.line + 1
             result.problems.append(Problem(line, None, f"unknown key {key!r} (only `members`, once)"))
     if not isinstance(members_node, yaml.SequenceNode):
-        raise MembersFileError("a members file is a mapping with a `members:` list (design.md §5)")
+        raise MembersFileError("a members file is a mapping with a `members:` list (docs/members-file.md)")
     members: list[Any] = []
     bad: set[int] = set()
     seen: set[int] = set()  # shared: an alias to another member's part is refused too
@@ -637,7 +637,7 @@ def iter_members(engine: Engine) -> Iterator[dict[str, Any]]:
 
 
 def export_yaml(engine: Engine) -> str:
-    """The members file (design.md §5) of every member: importing it changes nothing."""
+    """The members file (docs/members-file.md) of every member: importing it changes nothing."""
     return yaml.safe_dump(
         {"members": list(iter_members(engine))}, allow_unicode=True, sort_keys=False, default_flow_style=False
     )

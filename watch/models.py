@@ -46,7 +46,7 @@ class User(SQLModel, table=True):
 
 
 class Profile(SQLModel, table=True):
-    """A watch profile of a member (design.md §5 and §6)."""
+    """A watch profile of a member (docs/members-file.md and docs/matching.md)."""
 
     __tablename__ = "watch_profile"
     __table_args__ = (sa.UniqueConstraint("member_id", "name", name="uq_profile_member_name"),)

@@ -24,7 +24,7 @@ Decisions where the sources are silent (the tests pin each one):
 - buyer name and town: as written, whitespace collapsed, with the trailing separator of the 2006 typeset
   layout (`ville de Chenôve.`, `Rennes Cedex 9,`) removed; a final abbreviation dot (`D.E.C.S.`) is kept.
 - a value range (`valeurEstimee/fourchette`, `VALEUR_MIN`/`VALEUR_MAX`) is not an estimate: in practice it is
-  the minimum and maximum of a framework agreement (26-7308: 1 to 75,000 EUR), which design.md §2 says is not
+  the minimum and maximum of a framework agreement (26-7308: 1 to 75,000 EUR), which docs/notice.md says is not
   an estimate, and taking its maximum would wrongly exclude the notice from profiles with a lower value
   ceiling. Only a range whose two ends are equal counts as the estimate. Award notices carry awarded values
   only: their estimated value is null.

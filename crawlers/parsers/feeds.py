@@ -1,7 +1,7 @@
 """RSS/Atom feeds and listing pages: each entry becomes a notice of source `feed:<name>`.
 
 A feed entry carries a title, a link, a date and a summary: no CPV, no deadline, no lots (the notice
-gets one lot `1`), so matching relies on its text (design.md §6 keywords).
+gets one lot `1`), so matching relies on its text (docs/matching.md, keywords).
 
 Decisions where the sources are silent:
 - `source_id` is the entry's id (RSS `guid`, Atom `id`), else its link; one longer than 300 characters

@@ -14,7 +14,7 @@ Two form families:
 The namespace differs between schema versions: it is taken once from the root. NUTS elements live in
 their own namespaces (`n2016:`, `n2021:`, even a relative `ted/2016/nuts`), so they are matched by local name.
 
-Decisions where design.md §2 leaves room (each is documented where it is applied):
+Decisions where docs/notice.md leaves room (each is documented where it is applied):
 - notice type: `NOTICE/@TYPE` of the multi-purpose forms, else the form number, else the coded
   `TD_DOCUMENT_TYPE` (tables below). VEAT (F15) and design contest results (F13) are `award`; buyer
   profile notices (F08, announcing a PIN) are `prior-information`; a qualification system with call for

@@ -55,7 +55,7 @@ class NoticeRecord(SQLModel, table=True):
     estimated_value: float | None = None
     currency: str | None = Field(default=None, max_length=3)
     data: dict[str, Any] = Field(sa_type=JSONColumn)
-    """The whole normalized notice (design.md §2)."""
+    """The whole normalized notice (docs/notice.md)."""
     content_hash: str = Field(max_length=64)
     version: int = 1
     raw_document_id: int | None = Field(default=None, foreign_key="raw_document.id")

@@ -1,4 +1,4 @@
-"""Anonymity (design.md §4), as a property over random clusters: whatever firms flag, ask, accept, refuse
+"""Anonymity (docs/users.md), as a property over random clusters: whatever firms flag, ask, accept, refuse
 or withdraw, nothing a member can obtain (its view of a tender, its export, its partner search, the emails
 sent to it, the errors it gets, the order of what it sees) names a firm that did not agree to be revealed
 to it on that tender; and a firm's pseudonyms differ from one tender to the next.

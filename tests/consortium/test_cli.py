@@ -1,4 +1,4 @@
-"""The commands: `pib interest`, `pib interests [--as MEMBER] [--json]` (design.md §3), and the others."""
+"""The commands: `pib interest`, `pib interests [--as MEMBER] [--json]` (docs/cli.md), and the others."""
 
 from __future__ import annotations
 

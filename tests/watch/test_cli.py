@@ -1,4 +1,4 @@
-"""`pib members import|export`, `pib match`, `pib matches MEMBER --json`, `pib feedback` (design.md §3)."""
+"""`pib members import|export`, `pib match`, `pib matches MEMBER --json`, `pib feedback` (docs/cli.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a profile matches (design.md §6), on recorded notices and factory notices, with the classic traps."""
+"""What a profile matches (docs/matching.md), on recorded notices and factory notices, with the classic traps."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The members file (design.md §5): YAML and CSV, problems by line, idempotent import, export round trip."""
+"""The members file (docs/members-file.md): YAML and CSV, problems by line, idempotent import, export round trip."""
 
 from __future__ import annotations
 
