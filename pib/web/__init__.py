@@ -28,9 +28,10 @@ import logging
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:  # `pib --help` imports this package (its commands): no SQLAlchemy or FastAPI at import
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
