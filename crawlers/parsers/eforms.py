@@ -13,6 +13,9 @@ Decisions where the documentation is silent:
   eForms notice identifier and version, `<notice-id>-<VersionID>`, which is exactly how eForms itself
   refers to a notice (`efbc:ChangedNoticeIdentifier`, `cbc:ID[@schemeName='notice-id-ref']`); `url`
   is null for them.
+- `source_id` is the publication number as the notice writes it (`00522031-2023`): the store's key, kept
+  so a store filled before stays deduplicated. `url` uses TED's own form, `522031-2023`, the one its site
+  and search API write; linking reads both forms as one publication (`crawlers.store.procedures`).
 - `notice_type` comes from `cbc:NoticeTypeCode`, else from the subtype; a notice with `efac:Changes`
   is a `change` whatever its form. The tender deadline is kept for a change of a contract notice (it
   often is what changed) but null for anything that follows the award (award, completion,
@@ -42,6 +45,7 @@ from .fields import (
     distinct,
     iso_date,
     language_alpha2,
+    ted_notice_url,
 )
 
 EFORMS_ROOTS = frozenset(
@@ -54,7 +58,6 @@ EFORMS_ROOTS = frozenset(
     }
 )
 
-TED_NOTICE_URL = "https://ted.europa.eu/en/notice/-/detail/{}"
 
 _CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 _CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
@@ -488,7 +491,7 @@ def _parse(root: etree._Element) -> Notice:
         currency=estimate[1] if estimate else None,
         lots=lots,
         languages=languages,
-        url=TED_NOTICE_URL.format(source_id) if is_published else None,
+        url=ted_notice_url(source_id) if is_published else None,
         documents_url=_url(documents),
         related=[r for r in distinct(related) if r != source_id],
     )

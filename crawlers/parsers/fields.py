@@ -257,6 +257,20 @@ _OJS_REFERENCE = re.compile(r"((?:19|20)\d{2})\s*/\s*S\s*\d{1,3}\s*-\s*(\d{1,8})
 _TED_NUMBER = re.compile(r"(\d{1,8})-((?:19|20)\d{2})")
 
 
+TED_NOTICE_URL = "https://ted.europa.eu/en/notice/-/detail/{}"
+
+
+def ted_notice_url(number: str) -> str:
+    """The page of a TED publication, under its number as TED's site and search API write it: without the
+    leading zeros of eForms (`00522031-2023`) or legacy `DOC_ID` (`005302-2011`) numbers.
+
+    >>> ted_notice_url("00522031-2023"), ted_notice_url("005302-2011")[-9:]
+    ('https://ted.europa.eu/en/notice/-/detail/522031-2023', '5302-2011')
+    """
+    match = _TED_NUMBER.fullmatch(number.strip())
+    return TED_NOTICE_URL.format(f"{int(match.group(1))}-{match.group(2)}" if match else number.strip())
+
+
 def ted_publication_number(raw: str | None) -> str | None:
     """The TED publication number (`214462-2019`, number zero-padded to 6 digits as TED writes it) from an
     Official Journal reference (`2019/S 090-214462`, possibly inside a sentence) or from a number already in

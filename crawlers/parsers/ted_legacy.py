@@ -68,11 +68,10 @@ from .fields import (
     distinct_cpv,
     iso_date,
     language_alpha2,
+    ted_notice_url,
     ted_publication_number,
 )
 from .fields import amount as parse_amount
-
-NOTICE_URL = "https://ted.europa.eu/en/notice/-/detail/{}"
 
 FORM_NOTICE_TYPES: dict[str, NoticeType] = {
     "F01": "prior-information",  # prior information notice (also R2.0.7/8 form 1)
@@ -471,7 +470,7 @@ def _parse(root: etree._Element) -> Notice:
         currency=currency if estimated_value is not None else None,
         lots=lots,
         languages=languages,
-        url=NOTICE_URL.format(source_id),
+        url=ted_notice_url(source_id),
         documents_url=parts.documents_url,
         related=related,
     )

@@ -230,6 +230,8 @@ def title_similarity(a: frozenset[str], b: frozenset[str]) -> float:
 _UUID = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:-\d{1,3})?", re.IGNORECASE)
 _TED = re.compile(r"0*(\d{1,8})-((?:19|20)\d{2})")
 _IDWEB = re.compile(r"\d{2}-\d{1,7}")
+_TED_PAGE = re.compile(r"https?://ted\.europa\.eu/\S*?(?:/detail/|TED:NOTICE:)0*(\d{1,8})-((?:19|20)\d{2})(?!\d)", re.I)
+"""A TED notice page names its publication number, with or without the leading zeros of the notice's own."""
 _MAX_KEY = 300
 _ROLE_STRENGTH = {"own": 0, "folder": 1, "ref": 2, "buyer": 3}
 
@@ -661,6 +663,8 @@ def _prepare(row: Any, summary: LinkSummary) -> _Pending:
     if url:
         # A feed entry links to the notice's page at its source: a reference to that publication.
         put(url, "ref" if row.source.startswith("feed:") else "own")
+    if page := _TED_PAGE.match(_text(_mapping(row.data).get("url")).strip()):
+        put(f"ted:{int(page.group(1))}-{page.group(2)}", "own" if row.source == "ted" else "ref")
     if pub.buyer:
         put(pub.buyer, "buyer")
     return _Pending(

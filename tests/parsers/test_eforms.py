@@ -10,12 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from lxml import etree
+from sqlalchemy.engine import Engine
 
 from crawlers.parsers import parse_bytes
 from crawlers.parsers.eforms import NOTICE_TYPES, PROCEDURES, SUBTYPE_NOTICE_TYPES, parse_eforms
 from crawlers.parsers.fields import NoticeError
 from crawlers.parsers.xml import parse_xml
+from crawlers.store.procedures import link_procedures
+from crawlers.store.service import Incoming, notice_table, store_notices
+from tests.factories import incoming, make_notice
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ted_eforms"
 SDK = FIXTURES / "sdk-examples"
@@ -101,7 +106,8 @@ def test_invariants(path: Path) -> None:
     if path.parent == CONVERTED or path.parent == PUBLISHED:
         # published notices: the OJ S number and the TED page
         assert re.fullmatch(r"\d{6,8}-\d{4}", notice["source_id"])
-        assert notice["url"] == f"https://ted.europa.eu/en/notice/-/detail/{notice['source_id']}"
+        number = notice["source_id"].lstrip("0")  # TED's site writes the number without leading zeros
+        assert notice["url"] == f"https://ted.europa.eu/en/notice/-/detail/{number}"
     elif path.name != "pin-buyer_24_published.xml":
         # unpublished SDK examples: <notice-id>-<version>, no page at TED yet
         assert re.fullmatch(r"[0-9a-f-]{36}-\d{2}", notice["source_id"])
@@ -227,7 +233,7 @@ def test_published_award_notice() -> None:
             }
         ],
         "languages": ["et"],
-        "url": "https://ted.europa.eu/en/notice/-/detail/00000372-2025",
+        "url": "https://ted.europa.eu/en/notice/-/detail/372-2025",  # TED's form of the number
         "documents_url": None,
         "related": [],
     }
@@ -724,10 +730,46 @@ def test_published_date_prefers_publication_date() -> None:
     notice = _parse(_notice(extension=extension))
     assert notice["published"] == date(2026, 3, 5).isoformat()
     assert notice["source_id"] == "00123456-2026"
-    assert notice["url"] == "https://ted.europa.eu/en/notice/-/detail/00123456-2026"
+    assert notice["url"] == "https://ted.europa.eu/en/notice/-/detail/123456-2026"
     unpublished = _parse(_notice())
     assert (unpublished["source_id"], unpublished["published"], unpublished["url"]) == (
         "11111111-2222-3333-4444-555555555555-01",
         "2026-03-02",
         None,
     )
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://ted.europa.eu/en/notice/-/detail/372-2025",  # TED's form, as its site links it
+        "https://ted.europa.eu/fr/notice/-/detail/00000372-2025",  # the number as the notice writes it
+        "https://ted.europa.eu/udl?uri=TED:NOTICE:372-2025:TEXT:FR:HTML",  # the older TED address
+    ],
+)
+def test_a_feed_entry_linking_to_the_ted_page_joins_the_notice_whatever_the_zeros(engine: Engine, link: str) -> None:
+    """The store keeps `00000372-2025` (its key before the page address changed); a feed entry pointing at
+    TED's page for it, under any form of the number, is a publication of the same procedure."""
+    [parsed] = parse_bytes((PUBLISHED / "eforms_ubl_2025.xml").read_bytes()).notices
+    entry = make_notice(
+        source="feed:veille-école-numérique",
+        source_id="https://veille.example.org/item/372",
+        title="Avis TED 372-2025 relayé par École Numérique SA",
+        buyer={"name": "École Numérique SA", "country": None},
+        cpv_main=None,
+        cpv_additional=[],
+        nuts=[],
+        deadline=None,
+        estimated_value=None,
+        currency=None,
+        lots=[{"id": "1"}],
+        url=link,
+    )
+    store_notices(engine, [Incoming(parsed, "eforms_ubl_2025.xml"), incoming(entry)])
+
+    link_procedures(engine)
+
+    with engine.connect() as connection:
+        procedures = dict(connection.execute(sa.select(notice_table.c.source, notice_table.c.procedure_id)).all())
+    assert parsed.notice.source_id == "00000372-2025"
+    assert procedures[entry.source] is not None and procedures[entry.source] == procedures["ted"]

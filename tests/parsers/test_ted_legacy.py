@@ -86,7 +86,7 @@ def test_invariants(path: Path) -> None:
     assert notice["source"] == "ted"
     assert notice["source_id"] == root.get("DOC_ID")
     assert re.fullmatch(r"\d{6}-\d{4}", notice["source_id"])
-    assert notice["url"] == f"https://ted.europa.eu/en/notice/-/detail/{notice['source_id']}"
+    assert notice["url"] == f"https://ted.europa.eu/en/notice/-/detail/{notice['source_id'].lstrip('0')}"
     date_pub = root.findtext("{*}CODED_DATA_SECTION/{*}REF_OJS/{*}DATE_PUB") or ""
     assert notice["published"] == f"{date_pub[:4]}-{date_pub[4:6]}-{date_pub[6:]}"
     assert notice["title"] and notice["title"] == " ".join(notice["title"].split())
@@ -321,7 +321,7 @@ def test_r207_award_of_2011() -> None:
             }
         ],
         "languages": ["en"],
-        "url": "https://ted.europa.eu/en/notice/-/detail/005302-2011",
+        "url": "https://ted.europa.eu/en/notice/-/detail/5302-2011",
         "documents_url": None,
         "related": ["211116-2010"],  # REF_NOTICE/NO_DOC_OJS "2010/S 137-211116"
     }
@@ -785,7 +785,7 @@ def test_old_form_contract_notice() -> None:
             },
         ],
         "languages": ["fr", "nl"],
-        "url": "https://ted.europa.eu/en/notice/-/detail/012345-2012",
+        "url": "https://ted.europa.eu/en/notice/-/detail/12345-2012",
         "documents_url": None,
         "related": ["001234-2011", "BDA 11-123"],  # a reference in another format is kept as written
     }
