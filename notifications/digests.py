@@ -1,13 +1,18 @@
 """Digests: for each user, the matches of their firm not yet notified, at their profiles' frequency.
 
 A match waits (`watch_match.notified_at` null) until a digest carrying it is recorded as sent. Each user of
-the firm gets the digest in their own language; a match goes into one digest per user, once (the outbox's
-`notification_item`), even when a run is repeated or two runs overlap.
+the firm gets the digest in their own language, reasons included (watch/reasons.py); a match goes into one
+digest per user, once (the outbox's `notification_item`), even when a run is repeated or two runs overlap.
+
+A digest carries only what the firm can still answer at the time it is composed (watch/deadlines.py): a
+match whose deadline has passed stays recorded and waiting, and is never emailed unless a change notice
+moves its deadline ahead again. Each tender shows the days left.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,14 +26,18 @@ from config.settings import Settings, get_settings
 from crawlers.store.models import utcnow
 from crawlers.store.procedures import Procedure
 from crawlers.store.service import notice_table
+from watch.deadlines import days_until, open_condition
 from watch.models import Match, Profile
+from watch.reasons import describe_reason
 
 from .compose import RECIPIENT_COLUMNS, Composer, Recipient, member_table, reachable, user_table
-from .i18n import format_deadline, format_money, format_place, translator
+from .i18n import days_left, format_deadline, format_money, format_place, translator
 from .models import item_table
 from .outbox import Composed, DeliverySummary, deliver, enqueue
 from .render import short, web_url
 from .senders import Sender
+
+log = logging.getLogger(__name__)
 
 FREQUENCIES = ("instant", "daily", "weekly")
 MAX_ITEMS = 100
@@ -62,8 +71,9 @@ class DigestInput:
     match_ids: list[int]
 
 
-def _waiting_matches(engine: Engine, frequency: str) -> list[Any]:
-    """Matches not yet notified, of profiles at this frequency, per reachable user, not already composed."""
+def _waiting_matches(engine: Engine, frequency: str, now: datetime) -> list[Any]:
+    """Matches not yet notified, of profiles at this frequency, per reachable user, not already composed,
+    of notices still open at `now`."""
     already = (
         sa.select(sa.literal(1))
         .where(
@@ -84,12 +94,33 @@ def _waiting_matches(engine: Engine, frequency: str) -> list[Any]:
             match_table.join(profile_table, profile_table.c.id == match_table.c.profile_id)
             .join(member_table, member_table.c.id == match_table.c.member_id)
             .join(user_table, user_table.c.member_id == match_table.c.member_id)
+            .join(notice_table, notice_table.c.id == match_table.c.notice_id)
+            .outerjoin(procedure_table, procedure_table.c.id == notice_table.c.procedure_id)
         )
-        .where(match_table.c.notified_at.is_(None), profile_table.c.frequency == frequency, reachable(), ~already)
+        .where(
+            match_table.c.notified_at.is_(None),
+            profile_table.c.frequency == frequency,
+            reachable(),
+            ~already,
+            open_condition(notice_table, procedure_table, now=now),
+        )
         .order_by(user_table.c.id, match_table.c.score.desc(), match_table.c.id)
     )
     with engine.connect() as connection:
         return list(connection.execute(query))
+
+
+@lru_cache(maxsize=16_384)
+def _reasons(text: str | None, language: str) -> tuple[str, ...]:
+    """A match's reasons (JSON text) written out in a language, once per distinct list and language; a
+    reason that cannot be read is left out (and logged) rather than holding back the whole digest."""
+    written = []
+    for reason in _json_list(text)[:10]:
+        try:
+            written.append(describe_reason(reason, language))
+        except (KeyError, TypeError, ValueError) as error:
+            log.warning("match reason left out of a digest: %r: %s", reason, error)
+    return tuple(written)
 
 
 @lru_cache(maxsize=16_384)
@@ -123,7 +154,7 @@ def _load_notices(engine: Engine, ids: set[int]) -> dict[int, Any]:
     return found
 
 
-def notice_view(row: Any, language: str) -> dict[str, Any]:
+def notice_view(row: Any, language: str, *, now: datetime) -> dict[str, Any]:
     """How a notice is shown in an email, in one language; every value still raw text (templates escape)."""
     data = row.data or {}
     if row.procedure_deadline:  # the procedure's deadline is the current one, after change notices
@@ -136,6 +167,9 @@ def notice_view(row: Any, language: str) -> dict[str, Any]:
         "buyer": short(row.buyer_name, 200),
         "place": format_place(data.get("nuts") or [], data.get("buyer") or {}, language),
         "deadline": format_deadline(deadline, deadline_utc, language),
+        "days_left": days_left(days_until(deadline_utc, now), language)
+        if deadline_utc is not None and deadline_utc > now
+        else None,
         "value": format_money(row.estimated_value, row.currency, language),
         "url": web_url(data.get("url")),
         "documents_url": web_url(data.get("documents_url")),
@@ -150,7 +184,7 @@ def digest_inputs(engine: Engine, *, frequency: str, composer: Composer) -> Iter
     if frequency not in FREQUENCIES:
         raise ValueError(f"frequency must be one of {', '.join(FREQUENCIES)}, got {frequency!r}")
     per_user: dict[int, list[Any]] = {}
-    for row in _waiting_matches(engine, frequency):
+    for row in _waiting_matches(engine, frequency, composer.now):
         rows = per_user.setdefault(row.user_id, [])
         if len(rows) < MAX_ITEMS:
             rows.append(row)
@@ -172,7 +206,7 @@ def digest_inputs(engine: Engine, *, frequency: str, composer: Composer) -> Iter
             for row in rows:
                 key = (row.notice_id, recipient.language)
                 if key not in views:
-                    views[key] = notice_view(notices[row.notice_id], recipient.language)
+                    views[key] = notice_view(notices[row.notice_id], recipient.language, now=composer.now)
                 view = views[key]
                 matched = {str(lot) for lot in _json_list(row.lot_ids)} if view["lots"] else set()
                 items.append(
@@ -183,7 +217,7 @@ def digest_inputs(engine: Engine, *, frequency: str, composer: Composer) -> Iter
                             for lot_id, title in view["lots"][:MAX_LOTS]
                         ],
                         "lots_more": max(0, len(view["lots"]) - MAX_LOTS),
-                        "reasons": [short(str(reason), 200) for reason in _json_list(row.reasons)[:10]],
+                        "reasons": list(_reasons(row.reasons, recipient.language)),
                         "interested_url": composer.link("interested", recipient.user_id, row.notice_id),
                         "not_relevant_url": composer.link("not-relevant", recipient.user_id, row.notice_id),
                     }

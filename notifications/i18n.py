@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from crawlers.codelists import nuts_label
+from watch.deadlines import BRUSSELS
+from watch.reasons import format_amount
 
 LANGUAGES = ("fr", "nl", "en")
-BRUSSELS = ZoneInfo("Europe/Brussels")
 
 MESSAGES: dict[str, tuple[str, str, str]] = {
     # key: (fr, nl, en)
@@ -65,6 +65,9 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "when.today": ("aujourd'hui", "vandaag", "today"),
     "when.tomorrow": ("demain", "morgen", "tomorrow"),
     "when.days": ("dans {days} jours", "over {days} dagen", "in {days} days"),
+    "left.days": ("encore {days} jours", "nog {days} dagen", "{days} days left"),
+    "left.one": ("encore 1 jour", "nog 1 dag", "1 day left"),
+    "left.last": ("dernier jour", "laatste dag", "last day"),
     "reminder.subject.one": (
         "Date limite {when} : {title}",
         "Uiterste datum {when}: {title}",
@@ -274,18 +277,12 @@ def format_deadline(deadline: str | None, deadline_utc: datetime | None, languag
 
 
 def format_money(value: float | None, currency: str | None, language: str) -> str | None:
-    """An amount rounded to the unit, grouped the local way.
+    """An amount rounded to the unit, grouped the local way (as in the match reasons); None when unknown.
 
-    >>> format_money(250000, "EUR", "fr"), format_money(250000, "EUR", "nl"), format_money(1234567.8, "EUR", "en")
-    ('250\\u202f000 EUR', '250.000 EUR', '1,234,568 EUR')
+    >>> format_money(250000, "EUR", "fr"), format_money(None, "EUR", "fr")
+    ('250\\u202f000 EUR', None)
     """
-    if value is None:
-        return None
-    grouped = f"{round(value):,}"
-    grouped = {"fr": grouped.replace(",", "\u202f"), "nl": grouped.replace(",", ".")}.get(
-        language_of(language), grouped
-    )
-    return f"{grouped} {currency}" if currency else grouped
+    return None if value is None else format_amount(value, currency, language)
 
 
 def format_place(nuts: Iterable[str], buyer: Mapping[str, Any], language: str, limit: int = 5) -> str:
@@ -308,11 +305,6 @@ def format_place(nuts: Iterable[str], buyer: Mapping[str, Any], language: str, l
     return ", ".join(shown)
 
 
-def days_until(deadline_utc: datetime, now: datetime) -> int:
-    """Whole days between today and the deadline's day, both in Brussels (a deadline tomorrow is 1)."""
-    return (deadline_utc.astimezone(BRUSSELS).date() - now.astimezone(BRUSSELS).date()).days
-
-
 def when(days: int, language: str) -> str:
     t = translator(language)
     if days <= 0:
@@ -320,3 +312,17 @@ def when(days: int, language: str) -> str:
     if days == 1:
         return t("when.tomorrow")
     return t("when.days", days=days)
+
+
+def days_left(days: int, language: str) -> str:
+    """How long a member still has to answer, from the days to the deadline (0: the deadline is today).
+
+    >>> days_left(12, "fr"), days_left(1, "nl"), days_left(0, "en")
+    ('encore 12 jours', 'nog 1 dag', 'last day')
+    """
+    t = translator(language)
+    if days <= 0:
+        return t("left.last")
+    if days == 1:
+        return t("left.one")
+    return t("left.days", days=days)

@@ -21,10 +21,11 @@ from config.settings import Settings, get_settings
 from crawlers.store.models import utcnow
 from crawlers.store.procedures import Procedure, ProcedureChange
 from crawlers.store.service import notice_table
+from watch.deadlines import days_until
 from watch.models import Feedback
 
 from .compose import RECIPIENT_COLUMNS, Composer, Recipient, member_table, reachable, user_table
-from .i18n import days_until, format_deadline, translator, when
+from .i18n import format_deadline, translator, when
 from .models import item_table
 from .outbox import Composed, DeliverySummary, deliver, enqueue
 from .render import short, web_url

@@ -125,6 +125,7 @@ def matches(
                 "source_id": found["source_id"],
                 "score": found["score"],
                 "reasons": found["reasons"],
+                "reasons_text": found["reasons_text"],
                 "title": found["title"],
                 "lot_ids": found["lot_ids"],
                 "profile": found["profile"],
@@ -133,12 +134,16 @@ def matches(
                 "deadline": found["deadline"],
                 "url": found["url"],
                 "notified": found["notified_at"] is not None,
+                "closed": found["closed"],
+                "days_left": found["days_left"],
             }
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             lots = f" (lots {', '.join(found['lot_ids'])})" if found["lot_ids"] else ""
-            typer.echo(f"{found['score']:.3f}  {found['source']}:{found['source_id']}  {found['title'][:90]}{lots}")
-            typer.echo(f"       {'; '.join(found['reasons'])}")
+            closed = "  [closed]" if found["closed"] else ""
+            line = f"{found['score']:.3f}  {found['source']}:{found['source_id']}  {found['title'][:90]}{lots}{closed}"
+            typer.echo(line)
+            typer.echo(f"       {'; '.join(found['reasons_text'])}")
 
 
 def feedback(

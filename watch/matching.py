@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from .reasons import Reason
 from .text import Field, contains_phrase, fold, stemmer
 
 DEFAULT_NOTICE_TYPES = ("contract-notice", "prior-information")
@@ -84,12 +85,13 @@ class ProfileSpec:
 
 @dataclass(frozen=True)
 class Hit:
-    """A profile that matches a notice: the score, the reasons, and the lots that matched on their own."""
+    """A profile that matches a notice: the score, the reasons (watch/reasons.py), and the lots that matched
+    on their own."""
 
     profile_id: int
     member_id: int
     score: float
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     lot_ids: tuple[str, ...] = ()
 
 
@@ -343,8 +345,8 @@ class _Compiled:
         lot_ids: tuple[str, ...],
     ) -> Hit:
         strengths: list[float] = []
-        reasons: list[str] = []
-        best_cpv: dict[int, tuple[float, str]] = {}
+        reasons: list[Reason] = []
+        best_cpv: dict[int, tuple[float, Reason]] = {}
         for i, code in sorted(cpv):
             strength, reason = self._cpv_evidence(facts, i, code)
             if i not in best_cpv or strength > best_cpv[i][0]:
@@ -353,14 +355,17 @@ class _Compiled:
             strengths.append(strength)
             if len(reasons) < 2:
                 reasons.append(reason)
-        best_keyword: dict[int, tuple[float, str]] = {}
+        best_keyword: dict[int, tuple[float, Reason]] = {}
         keyword_stems = self.keywords(facts.language)
         for i, index in sorted(keywords):
             text_field = facts.fields[index]
             kind = "lot" if text_field.lot_id else ("title" if index == 0 else "description")
             strength = _FIELD_STRENGTH[kind] + (0.1 if len(keyword_stems[i]) > 1 else 0.0)
             if i not in best_keyword or strength > best_keyword[i][0]:
-                best_keyword[i] = (strength, f"keyword '{self.spec.keywords[i]}' in {text_field.label}")
+                found: Reason = {"kind": "keyword", "keyword": self.spec.keywords[i], "field": kind}
+                if text_field.lot_id:
+                    found["lot"] = text_field.lot_id
+                best_keyword[i] = (strength, found)
         shown = 0
         for strength, reason in sorted(best_keyword.values(), key=lambda item: -item[0]):
             strengths.append(strength)
@@ -376,33 +381,32 @@ class _Compiled:
             if facts.placed_by_buyer:
                 score *= 0.9
         if facts.value is not None and (self.spec.value_min is not None or self.spec.value_max is not None):
-            reasons.append(f"estimated value {facts.value:,.0f} {facts.currency or ''}".rstrip() + " in your range")
+            reasons.append({"kind": "value", "amount": facts.value, "currency": facts.currency})
         return Hit(self.spec.id, self.spec.member_id, round(score, 4), tuple(reasons), lot_ids)
 
-    def _cpv_evidence(self, facts: NoticeFacts, i: int, code: str) -> tuple[float, str]:
+    def _cpv_evidence(self, facts: NoticeFacts, i: int, code: str) -> tuple[float, Reason]:
         info = facts.codes[code]
         prefix = self.prefixes[i]
         strength = min(0.85, 0.55 + 0.05 * (len(prefix) - 2))
-        yours = self.spec.cpv[i]
+        reason: Reason = {"kind": "cpv", "code": code, "under": self.spec.cpv[i]}
         if info.inferred is not None:
-            strength *= 0.8 * info.inferred
-            return strength, (f"CPV {code} inferred from the text (confidence {info.inferred:.2f}) under your {yours}")
+            reason["confidence"] = round(info.inferred, 2)
+            return strength * 0.8 * info.inferred, reason
         if info.main:
-            return strength, f"CPV {code} under your {yours}"
+            return strength, reason
         if info.procedure or not facts.multi_lot:
-            return strength * 0.9, f"CPV {code} under your {yours}"
-        which = "lot " if len(info.lots) == 1 else "lots "
-        return strength * 0.85, f"CPV {code} under your {yours} ({which}{', '.join(info.lots)})"
+            return strength * 0.9, reason
+        reason["lots"] = list(info.lots)
+        return strength * 0.85, reason
 
     @staticmethod
-    def _place_reason(facts: NoticeFacts, place: str, lot_ids: tuple[str, ...]) -> str:
+    def _place_reason(facts: NoticeFacts, place: str, lot_ids: tuple[str, ...]) -> Reason:
         if facts.placed_by_buyer:
-            return f"buyer in {place} (no place of performance given)"
+            return {"kind": "buyer-place", "code": place}
         lots = facts.nuts_lots.get(place, ())
         if facts.multi_lot and lots and place not in facts.procedure_nuts:
-            shown = [lot for lot in lots if lot in lot_ids] or list(lots)
-            return f"{'lot' if len(shown) == 1 else 'lots'} {', '.join(shown)} in {place}"
-        return f"in {place}"
+            return {"kind": "place", "code": place, "lots": [lot for lot in lots if lot in lot_ids] or list(lots)}
+        return {"kind": "place", "code": place}
 
 
 def profile_matches(spec: ProfileSpec, notice: Mapping[str, Any], **facts_args: Any) -> Hit | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,12 +31,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from crawlers.codelists import cpv_codes
 from crawlers.store.models import utcnow
+from crawlers.store.procedures import Procedure
 from crawlers.store.service import notice_table
 
+from .deadlines import current_deadline, days_until, open_condition
 from .feedback import Taste, likeness, load_tastes, rescore
 from .infer import CpvModel, infer_cpv, notice_codes, notice_text, train_cpv_model
 from .matching import Hit, ProfileIndex, ProfileSpec, notice_facts
 from .models import Match, Member, Profile, RoutedNotice
+from .reasons import describe_reasons
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,7 @@ match_table: sa.Table = Match.__table__  # type: ignore[attr-defined]
 routed_table: sa.Table = RoutedNotice.__table__  # type: ignore[attr-defined]
 profile_table: sa.Table = Profile.__table__  # type: ignore[attr-defined]
 member_table: sa.Table = Member.__table__  # type: ignore[attr-defined]
+procedure_table: sa.Table = Procedure.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -291,8 +296,13 @@ def count_pending(engine: Engine) -> int:
         ).scalar_one()
 
 
-def member_matches(engine: Engine, member_id: int, *, limit: int | None = None) -> list[dict[str, Any]]:
-    """What a member receives, best first: the notice, its score, reasons and lots, and the profile."""
+def member_matches(
+    engine: Engine, member_id: int, *, limit: int | None = None, now: datetime | None = None, language: str = "en"
+) -> list[dict[str, Any]]:
+    """What a member receives, best first: the notice, its score, reasons (structured, and written out in
+    `language` as `reasons_text`) and lots, the profile, and whether it is `closed` (watch/deadlines.py: no
+    email carries it) or how many `days_left` it has."""
+    now = now or utcnow()
     query = (
         sa.select(
             match_table.c.score,
@@ -308,13 +318,24 @@ def member_matches(engine: Engine, member_id: int, *, limit: int | None = None) 
             notice_table.c.published,
             notice_table.c.deadline,
             notice_table.c.data["url"].as_string().label("url"),
+            current_deadline(notice_table, procedure_table).label("deadline_utc"),
+            open_condition(notice_table, procedure_table, now=now).label("open"),
         )
         .join(notice_table, notice_table.c.id == match_table.c.notice_id)
+        .outerjoin(procedure_table, procedure_table.c.id == notice_table.c.procedure_id)
         .join(profile_table, profile_table.c.id == match_table.c.profile_id)
         .where(match_table.c.member_id == member_id)
         .order_by(match_table.c.score.desc(), notice_table.c.published.desc(), match_table.c.id)
     )
     if limit is not None:
         query = query.limit(limit)
+    found = []
     with engine.connect() as connection:
-        return [dict(row._mapping) for row in connection.execute(query)]
+        for row in connection.execute(query):
+            match = dict(row._mapping)
+            deadline = match.pop("deadline_utc")
+            match["closed"] = not match.pop("open")
+            match["days_left"] = days_until(deadline, now) if deadline is not None and deadline > now else None
+            match["reasons_text"] = describe_reasons(match["reasons"], language)
+            found.append(match)
+    return found

@@ -91,7 +91,7 @@ def add_match(
     *,
     frequency: str = "daily",
     score: float = 1.0,
-    reasons: list[str] | None = None,
+    reasons: list[dict[str, Any] | str] | None = None,
     lot_ids: list[str] | None = None,
 ) -> int:
     with Session(engine) as session:
@@ -100,7 +100,7 @@ def add_match(
             profile_id=firm.profiles[frequency],
             notice_id=notice_id,
             score=score,
-            reasons=reasons if reasons is not None else ["CPV 72212000 under your 72000000"],
+            reasons=reasons if reasons is not None else [{"kind": "cpv", "code": "72212000", "under": "72000000"}],
             lot_ids=lot_ids or [],
         )
         session.add(match)

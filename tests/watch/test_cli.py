@@ -67,10 +67,20 @@ def test_import_match_and_list_matches(settings_env: None, engine: Engine, membe
     assert set(lines[0]) >= {"source", "source_id", "score", "reasons", "title", "lot_ids"}
     assert [line["score"] for line in lines] == sorted((line["score"] for line in lines), reverse=True)
     waste = next(line for line in lines if line["source_id"] == "84320e98-96d9-49fe-8397-774ddec51568")
-    assert waste["source"] == "be" and waste["reasons"] == ["keyword 'afval' in the title", "in BE241"]
+    assert waste["source"] == "be" and waste["reasons"] == [
+        {"kind": "keyword", "keyword": "afval", "field": "title"},
+        {"kind": "place", "code": "BE241"},
+    ]
+    assert waste["reasons_text"] == [
+        "keyword 'afval' in the title",
+        "place of performance: Arr. Halle-Vilvoorde (BE241)",
+    ]
+    assert waste["closed"] is True and waste["days_left"] is None  # its deadline passed long before today's clock
 
     text = runner.invoke(app, ["matches", "Afval Partners"])
-    assert "keyword 'afval' in the title" in text.stdout
+    assert "keyword 'afval' in the title; place of performance: Arr. Halle-Vilvoorde (BE241)" in text.stdout
+    [line] = [line for line in text.stdout.splitlines() if "84320e98-96d9-49fe-8397-774ddec51568" in line]
+    assert line.endswith("[closed]")
 
 
 def test_unknown_member(settings_env: None, engine: Engine) -> None:

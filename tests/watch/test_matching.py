@@ -46,18 +46,18 @@ def test_a_code_covers_its_sub_codes(profile_code: str, notice_code: str, matche
     assert (found is not None) is matches
     if matches:
         assert found is not None
-        assert f"CPV {notice_code} under your {profile_code}" in found.reasons
+        assert {"kind": "cpv", "code": notice_code, "under": profile_code} in found.reasons
 
 
 def test_the_reason_names_both_codes() -> None:
     found = profile_matches(spec(cpv=["72000000"]), notice(cpv_main="72212000", cpv_additional=[]))
     assert found is not None
-    assert found.reasons[0] == "CPV 72212000 under your 72000000"
+    assert found.reasons[0] == {"kind": "cpv", "code": "72212000", "under": "72000000"}
 
 
 def test_additional_codes_count() -> None:
     found = profile_matches(spec(cpv=["48000000"]), notice(cpv_main="72000000", cpv_additional=["48900000"]))
-    assert found is not None and "CPV 48900000 under your 48000000" in found.reasons
+    assert found is not None and {"kind": "cpv", "code": "48900000", "under": "48000000"} in found.reasons
 
 
 def test_cpv_in_a_lot_only_matches_at_lot_level() -> None:
@@ -65,7 +65,7 @@ def test_cpv_in_a_lot_only_matches_at_lot_level() -> None:
     found = profile_matches(spec(cpv=["45261000"], regions=["FR"]), recorded_notice(*CASERNE))
     assert found is not None
     assert found.lot_ids == ("2",)
-    assert "CPV 45261900 under your 45261000 (lot 2)" in found.reasons
+    assert {"kind": "cpv", "code": "45261900", "under": "45261000", "lots": ["2"]} in found.reasons
 
 
 def test_a_profile_with_neither_cpv_nor_keywords_matches_nothing() -> None:
@@ -75,7 +75,7 @@ def test_a_profile_with_neither_cpv_nor_keywords_matches_nothing() -> None:
 def test_keywords_match_whole_words_ignoring_case_and_accents() -> None:
     found = profile_matches(spec(keywords=["cybersécurité"]), notice(title="AUDIT DE CYBERSECURITE DES SERVEURS"))
     assert found is not None
-    assert "keyword 'cybersécurité' in the title" in found.reasons
+    assert {"kind": "keyword", "keyword": "cybersécurité", "field": "title"} in found.reasons
 
 
 def test_keyword_inside_another_word_does_not_match() -> None:
@@ -109,8 +109,8 @@ def test_keywords_are_looked_for_in_description_and_lot_titles() -> None:
         ),
     )
     assert found is not None
-    assert "keyword 'cloud' in the description" in found.reasons
-    assert "keyword 'toiture' in the title of lot 2" in found.reasons
+    assert {"kind": "keyword", "keyword": "cloud", "field": "description"} in found.reasons
+    assert {"kind": "keyword", "keyword": "toiture", "field": "lot", "lot": "2"} in found.reasons
     assert found.lot_ids == ("2",)
 
 
@@ -133,7 +133,7 @@ def test_dutch_notice_found_by_the_dutch_equivalent_of_a_french_keyword() -> Non
     assert profile_matches(spec(keywords=["déchets"]), data) is None
     found = profile_matches(spec(keywords=["déchets", "afval"]), data)
     assert found is not None
-    assert "keyword 'afval' in the title" in found.reasons
+    assert {"kind": "keyword", "keyword": "afval", "field": "title"} in found.reasons
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ def test_nuts_prefix_either_way(regions: list[str], matches: bool) -> None:
     found = profile_matches(spec(cpv=["90000000"], regions=regions), recorded_notice(*AFVAL))
     assert (found is not None) is matches
     if found is not None:
-        assert "in BE241" in found.reasons
+        assert {"kind": "place", "code": "BE241"} in found.reasons
 
 
 def test_a_notice_placed_at_country_level_concerns_a_firm_watching_a_region_of_it() -> None:
@@ -159,7 +159,7 @@ def test_a_notice_without_nuts_is_placed_in_its_buyer_country() -> None:
     assert data["nuts"] == []
     found = profile_matches(spec(cpv=["45000000"], regions=["FRE1"]), data)
     assert found is not None
-    assert "buyer in FR (no place of performance given)" in found.reasons
+    assert {"kind": "buyer-place", "code": "FR"} in found.reasons
     assert profile_matches(spec(cpv=["45000000"], regions=["BE3"]), data) is None
 
 
@@ -190,7 +190,7 @@ def test_the_region_of_a_lot_is_its_reason() -> None:
     found = profile_matches(spec(cpv=["72000000"], regions=["BE3"]), data)
     assert found is not None
     assert found.lot_ids == ("2",)
-    assert "lot 2 in BE32" in found.reasons
+    assert {"kind": "place", "code": "BE32", "lots": ["2"]} in found.reasons
 
 
 @pytest.mark.parametrize(
@@ -233,7 +233,7 @@ def test_inferred_codes_match_and_say_so() -> None:
     data = notice(cpv_main=None, cpv_additional=[], lots=[{"id": "1"}])
     found = profile_matches(spec(cpv=["72000000"]), data, inferred=[("72200000", 0.6)])
     assert found is not None
-    assert found.reasons[0] == "CPV 72200000 inferred from the text (confidence 0.60) under your 72000000"
+    assert found.reasons[0] == {"kind": "cpv", "code": "72200000", "under": "72000000", "confidence": 0.6}
     explicit = profile_matches(spec(cpv=["72000000"]), notice(cpv_main="72200000", cpv_additional=[]))
     assert explicit is not None and explicit.score > found.score
 

@@ -38,7 +38,10 @@ def test_new_notices_are_routed_with_score_reasons_and_lots(engine: Engine) -> N
     assert (summary.notices, summary.matches, summary.matched, summary.profiles) == (2, 1, 1, 1)
     [match] = _matches(engine)
     assert (match["member_id"], match["profile_id"], match["notice_id"]) == (member_id, profile_id, it)
-    assert match["reasons"][:2] == ["CPV 72000000 under your 72000000", "keyword 'logiciel' in the title"]
+    assert match["reasons"][:2] == [
+        {"kind": "cpv", "code": "72000000", "under": "72000000"},
+        {"kind": "keyword", "keyword": "logiciel", "field": "title"},
+    ]
     assert match["score"] == match["base_score"] > 0
     assert count_pending(engine) == 0
     assert roads != it
@@ -133,7 +136,7 @@ def test_notices_without_cpv_get_inferred_codes(engine: Engine) -> None:
     summary = route_new(engine, cpv_model=model)
     assert summary.inferred == 1
     [match] = _matches(engine)
-    assert "inferred from the text" in match["reasons"][0]
+    assert match["reasons"][0]["confidence"] >= 0.3
 
 
 def test_recorded_notices_route_end_to_end(engine: Engine) -> None:
@@ -146,8 +149,8 @@ def test_recorded_notices_route_end_to_end(engine: Engine) -> None:
     received = {m["source_id"]: m for m in member_matches(engine, waste)}
     assert "84320e98-96d9-49fe-8397-774ddec51568" in received  # Dutch, 'afval', BE241
     assert received["84320e98-96d9-49fe-8397-774ddec51568"]["reasons"] == [
-        "keyword 'afval' in the title",
-        "in BE241",
+        {"kind": "keyword", "keyword": "afval", "field": "title"},
+        {"kind": "place", "code": "BE241"},
     ]
     roofing = {m["source_id"]: m for m in member_matches(engine, works)}
     assert roofing["26-7113"]["lot_ids"] == ["2"]
