@@ -56,7 +56,7 @@ class Portal:
     def sign_in_link(self, to: str) -> str:
         """The link of the latest sign-in email to an address, read from its text part as a person would."""
         for message in reversed(self.emails()):
-            if message["To"] == to:
+            if str(message["To"]).lower() == to.lower():
                 body = message.get_body(preferencelist=("plain",))
                 assert body is not None
                 found = LINK.search(body.get_content())
