@@ -69,4 +69,6 @@ def scrapy_settings(settings: Settings) -> dict[str, Any]:
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": settings.crawl_log_level,
+        # Local time with its offset, as every log line of the service (pib/logging_setup.py).
+        "LOG_DATEFORMAT": "%Y-%m-%d %H:%M:%S%z",
     }

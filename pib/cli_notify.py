@@ -6,7 +6,6 @@ in the outbox and exits with status 1, so that a cron job or a person sees it; t
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -20,8 +19,9 @@ FREQUENCIES = ("instant", "daily", "weekly")
 
 
 def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from pib.logging_setup import configure_logging
+
+    configure_logging()
 
 
 def serve(

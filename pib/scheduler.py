@@ -7,10 +7,16 @@ of `job_specs` is (re)written with `replace_existing`, and jobs of older version
 job is logged with its id and never stops the others (APScheduler isolates each run). A crawl runs in a
 subprocess (Scrapy's reactor cannot restart in a long-lived process). SIGTERM or SIGINT stops the service
 cleanly: no new runs, running crawls are asked to stop, running jobs finish, the job store is left intact.
+
+At start, each source not crawled in the last hour is crawled within the first two minutes, one after the
+other (`schedule_first_crawls`), so a new installation has notices at once, not at the next scheduled time;
+then each job follows its crontab. The service says what it does in plain words ("crawling ted…", "ted: 124
+new notices, 3 updated; next crawl at …"), every time in local time with offset (`pib.logging_setup`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import subprocess
@@ -18,19 +24,24 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+import sqlalchemy as sa
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings, get_settings
+from crawlers.crawl.runner import CrawlReport, run_table
 from crawlers.store.db import get_engine
 from pib.job_store import job_store
+from pib.logging_setup import local_time
 
 log = logging.getLogger("pib.serve")
 
@@ -38,8 +49,15 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 CRAWL_TIMEOUT = 3 * 3600
 """A crawl that runs longer is stopped (checkpoints make the next one resume)."""
 STOP_GRACE = 30
+FIRST_CRAWL_AFTER = timedelta(seconds=15)
+"""At start, the first source is crawled this soon (the web side and the job store are up by then)..."""
+FIRST_CRAWL_STAGGER = timedelta(seconds=30)
+"""...and each next one this much later, so the sources are not all fetched and stored at once."""
+RECENT_CRAWL = timedelta(hours=1)
+"""A source whose last crawl started less than this before the start waits for its schedule (a restart
+does not crawl everything again)."""
 
-_children: set[subprocess.Popen[bytes]] = set()
+_children: set[subprocess.Popen[str]] = set()
 _children_lock = threading.Lock()
 
 
@@ -63,22 +81,30 @@ def _engine() -> Engine:
     return get_engine(get_settings().database_url)
 
 
-def crawl_job(source: str) -> None:
-    """One source's crawl in its own process (`python -m crawlers.crawl SOURCE`), waited for."""
-    command = [sys.executable, "-m", "crawlers.crawl", source]
-    process = subprocess.Popen(command)
+def crawl_job(source: str) -> CrawlReport:
+    """One source's crawl in its own process (`python -m crawlers.crawl SOURCE --json`), waited for; its
+    report is returned, for the line that says what it brought (`_on_executed`)."""
+    log.info("crawling %s…", source)
+    command = [sys.executable, "-m", "crawlers.crawl", source, "--json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     with _children_lock:
         _children.add(process)
     try:
-        code = process.wait(timeout=CRAWL_TIMEOUT)
+        out, _ = process.communicate(timeout=CRAWL_TIMEOUT)
     except subprocess.TimeoutExpired:
         _end(process)
         raise RuntimeError(f"crawl {source}: stopped after {CRAWL_TIMEOUT} s") from None
     finally:
         with _children_lock:
             _children.discard(process)
-    if code != 0:
-        raise RuntimeError(f"crawl {source}: `{' '.join(command[1:])}` exited with {code}")
+    reports = [line for line in out.splitlines() if line.startswith("{")]
+    if not reports:
+        raise RuntimeError(f"crawl {source}: `{' '.join(command[1:])}` exited with {process.returncode}, no report")
+    report = CrawlReport.from_json(json.loads(reports[-1]))
+    if not report.ok:
+        reason = (report.errors or report.warnings or ["no reason recorded"])[0]
+        raise RuntimeError(f"crawl {source} {report.status} (run #{report.run_id}): {reason}")
+    return report
 
 
 def link_job() -> None:
@@ -170,11 +196,62 @@ def job_specs(settings: Settings) -> list[JobSpec]:
     return chosen
 
 
-def _on_event(event: JobExecutionEvent) -> None:
+def recent_crawls(engine: Engine, *, since: datetime) -> dict[str, datetime]:
+    """When each source's last crawl started, for the sources crawled after `since`."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(run_table.c.source, sa.func.max(run_table.c.started_at))
+            .where(run_table.c.started_at >= since.astimezone(UTC))
+            .group_by(run_table.c.source)
+        ).all()
+    return {source: started if started.tzinfo else started.replace(tzinfo=UTC) for source, started in rows}
+
+
+def schedule_first_crawls(scheduler: BaseScheduler, engine: Engine, *, now: datetime) -> list[tuple[str, datetime]]:
+    """Move each crawl job's next run to the first minutes after `now`, staggered, unless its source was
+    crawled in the last `RECENT_CRAWL`; after that run the job follows its crontab again. Returns the moves."""
+    recent = recent_crawls(engine, since=now - RECENT_CRAWL)
+    moved: list[tuple[str, datetime]] = []
+    for job in sorted(scheduler.get_jobs(), key=lambda job: job.id):
+        source = job.id.removeprefix("crawl:")
+        if not job.id.startswith("crawl:") or source in recent:
+            continue
+        when = now + FIRST_CRAWL_AFTER + len(moved) * FIRST_CRAWL_STAGGER
+        if job.next_run_time is None or when < job.next_run_time:
+            job.modify(next_run_time=when)
+            moved.append((source, when))
+    for source, started in sorted(recent.items()):
+        log.info("%s was crawled at %s: next crawl on schedule", source, local_time(started))
+    return moved
+
+
+def _next_run(scheduler: BaseScheduler, job_id: str) -> str:
+    job = scheduler.get_job(job_id)
+    return local_time(job.next_run_time) if job is not None and job.next_run_time is not None else "never"
+
+
+def _on_event(scheduler: BaseScheduler, event: JobExecutionEvent) -> None:
     if event.code == EVENT_JOB_MISSED:
-        log.warning("job %s missed its run at %s", event.job_id, event.scheduled_run_time)
+        log.warning("job %s missed its run at %s", event.job_id, local_time(event.scheduled_run_time))
+    elif event.code == EVENT_JOB_EXECUTED:
+        if isinstance(event.retval, CrawlReport):
+            report = event.retval
+            log.info(
+                "%s: %s new notices, %s updated, %s set aside; next crawl at %s",
+                report.source,
+                report.stored,
+                report.updated,
+                report.failed,
+                _next_run(scheduler, event.job_id),
+            )
     else:
-        log.error("job %s failed: %r", event.job_id, event.exception, exc_info=event.exception)
+        log.error(
+            "job %s failed: %s; next run at %s",
+            event.job_id,
+            event.exception,
+            _next_run(scheduler, event.job_id),
+            exc_info=None if isinstance(event.exception, RuntimeError) else event.exception,
+        )
 
 
 def build_scheduler(engine: Engine, specs: list[JobSpec]) -> BackgroundScheduler:
@@ -185,7 +262,9 @@ def build_scheduler(engine: Engine, specs: list[JobSpec]) -> BackgroundScheduler
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         timezone=BRUSSELS,
     )
-    scheduler.add_listener(_on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    scheduler.add_listener(
+        lambda event: _on_event(scheduler, event), EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_EXECUTED
+    )
     scheduler.start(paused=True)
     wanted = {spec.id for spec in specs}
     for job in scheduler.get_jobs():
@@ -204,7 +283,7 @@ def build_scheduler(engine: Engine, specs: list[JobSpec]) -> BackgroundScheduler
     return scheduler
 
 
-def _end(process: subprocess.Popen[bytes]) -> None:
+def _end(process: subprocess.Popen[str]) -> None:
     """SIGTERM (a crawl stops at its next checkpoint), then SIGKILL after STOP_GRACE seconds."""
     process.terminate()
     try:
@@ -251,8 +330,14 @@ def serve(*, settings: Settings | None = None, web: bool = True, stop: threading
         log.info(
             "links served on http://%s:%s/l/ (public URL %s)", settings.web_host, settings.web_port, settings.public_url
         )
+    first = schedule_first_crawls(scheduler, engine, now=datetime.now(UTC))
     scheduler.resume()
-    log.info("scheduler started: %s", ", ".join(f"{spec.id} [{spec.cron}]" for spec in specs))
+    log.info("scheduler started: %s jobs", len(specs))
+    for source, when in first:
+        log.info("%s: first crawl at %s", source, local_time(when))
+    for job in sorted(scheduler.get_jobs(), key=lambda job: job.next_run_time or datetime.max.replace(tzinfo=UTC)):
+        if not any(job.id == f"crawl:{source}" for source, _ in first):
+            log.info("%s: next run at %s", job.id, local_time(job.next_run_time))
     try:
         while not stop.wait(1):
             pass

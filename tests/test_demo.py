@@ -30,8 +30,8 @@ def test_demo_crawls_matches_and_writes_the_alert_emails(tmp_path: Path) -> None
     assert f"{len(emails)} alert emails written to {(folder / 'outbox').resolve()}" in result.stdout
     engine = get_engine(f"sqlite:///{folder / 'pib.sqlite'}")
     with engine.connect() as connection:
-        users = dict(connection.execute(sa.text("SELECT email, member_id FROM member_user")).all())
-        members = dict(connection.execute(sa.text("SELECT id, name FROM member")).all())
+        users: dict[str, int] = dict(connection.execute(sa.text("SELECT email, member_id FROM member_user")).all())
+        members: dict[int, str] = dict(connection.execute(sa.text("SELECT id, name FROM member")).all())
         sources = set(connection.execute(sa.text("SELECT DISTINCT source FROM notice")).scalars())
         matched = connection.execute(sa.text("SELECT count(*) FROM watch_match WHERE notified_at IS NULL")).scalar()
     engine.dispose()

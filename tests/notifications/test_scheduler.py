@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,12 @@ import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import Engine
 
-from config.settings import Settings
-from pib.scheduler import JobSpec, build_scheduler, job_specs
+from config.settings import Settings, get_settings
+from crawlers.crawl.runner import run_table
+from crawlers.replay import start_replay_server
+from pib import scheduler as service
+from pib.scheduler import JobSpec, build_scheduler, job_specs, schedule_first_crawls
+from tests.conftest import FIXTURES
 from tests.notifications.test_senders import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,3 +147,86 @@ def test_serve_stops_cleanly_on_sigterm(database_url: str, tmp_path: Path) -> No
     assert process.returncode == 0, "".join(lines) + rest
     assert "SIGTERM received: stopping" in rest
     assert "stopped cleanly" in rest
+
+
+def record_run(engine: Engine, source: str, started: datetime) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(run_table).values(
+                source=source,
+                status="ok",
+                started_at=started,
+                ended_at=started,
+            )
+        )
+
+
+def test_a_fresh_start_crawls_each_source_within_the_first_minutes(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    record_run(engine, "boamp", now - timedelta(minutes=20))  # just crawled: waits for its schedule
+    record_run(engine, "be", now - timedelta(hours=5))  # crawled long ago: crawled at start
+    specs = job_specs(Settings(feeds=[{"name": "wallonie", "url": "https://feeds.example/rss"}]))
+    scheduler = build_scheduler(engine, specs)
+    try:
+        on_schedule = {job.id: job.next_run_time for job in scheduler.get_jobs()}
+        moved = schedule_first_crawls(scheduler, engine, now=now)
+        after = {job.id: job.next_run_time for job in scheduler.get_jobs()}
+    finally:
+        scheduler.shutdown()
+    firsts = {
+        job_id: when - now for job_id, when in after.items() if job_id in {"crawl:ted", "crawl:be", "crawl:feeds"}
+    }
+    assert len(firsts) == 3
+    assert all(timedelta(0) < delay <= timedelta(minutes=2) for delay in firsts.values()), firsts
+    assert len(set(firsts.values())) == 3, "the first crawls are staggered, not all at once"
+    assert after["crawl:boamp"] == on_schedule["crawl:boamp"]
+    assert {job_id: when for job_id, when in after.items() if not job_id.startswith("crawl:")} == {
+        job_id: when for job_id, when in on_schedule.items() if not job_id.startswith("crawl:")
+    }
+    assert sorted(source for source, _ in moved) == ["be", "feeds", "ted"]
+
+
+def test_the_service_says_what_it_crawls_and_when_next(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`pib serve` on a fresh database: the first crawl runs at once, and the log says so in plain words."""
+    server = start_replay_server(FIXTURES)
+    others = ("crawl:boamp", "crawl:be", "link", "match", "digests:instant", "digests:daily", "digests:weekly")
+    env = {
+        "PIB_DATABASE_URL": database_url,
+        "PIB_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "PIB_TED_API_URL": server.base_url,
+        "PIB_DOWNLOAD_DELAY": "0",
+        "PIB_AUTOTHROTTLE": "false",
+        "PIB_CRAWL_INITIAL_DAYS": "20000",
+        "PIB_SCHEDULES": json.dumps({job: "off" for job in (*others, "followups", "reveals", "outbox")}),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(service, "FIRST_CRAWL_AFTER", timedelta(seconds=0.5))
+    get_settings.cache_clear()
+    caplog.set_level("INFO", logger="pib.serve")
+    stop = threading.Event()
+    thread = threading.Thread(target=service.serve, kwargs={"web": False, "stop": stop})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not any("next crawl at" in r.getMessage() for r in caplog.records):
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(timeout=120)
+        server.stop()
+        get_settings.cache_clear()
+    messages = [record.getMessage() for record in caplog.records if record.name == "pib.serve"]
+    said = "\n".join(messages)
+    assert "ted: first crawl at " in said
+    assert "crawling ted…" in said
+    done = next(message for message in messages if message.startswith("ted: ") and "next crawl at" in message)
+    new = int(done.removeprefix("ted: ").split()[0])
+    assert new > 0, done
+    with service.get_engine(database_url).connect() as connection:
+        stored = connection.execute(sa.text("SELECT count(*) FROM notice WHERE source = 'ted'")).scalar_one()
+    assert stored == new
+    next_crawl = datetime.strptime(done.rsplit("next crawl at ", 1)[1], "%Y-%m-%d %H:%M:%S%z")
+    assert next_crawl > datetime.now(UTC), "the next crawl is on the schedule, with the offset of its zone"
