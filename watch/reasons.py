@@ -87,7 +87,14 @@ def _say(key: str, language: str, **values: Any) -> str:
 
 
 def _cut(label: str) -> str:
-    return label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1].rstrip() + "…"
+    """A label cut at a word before `LABEL_LIMIT`.
+
+    >>> _cut("Services de technologies de l'information, conseil, développement de logiciels, internet et appui")
+    "Services de technologies de l'information, conseil…"
+    """
+    if len(label) <= LABEL_LIMIT:
+        return label
+    return label[:LABEL_LIMIT].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
 
 
 def _code(code: str, language: str) -> str:
