@@ -128,7 +128,7 @@ def test_the_migration_reads_every_old_sentence_and_writes_it_back(sentence: str
 
 def test_the_migration_rewrites_stored_reasons_and_keeps_what_it_cannot_read(engine: Engine) -> None:
     firm = add_firm(engine, name="École Numérique SA")
-    odd = ["CPV 72212000 sous votre 72000000"]  # no known form: kept, shown as it is
+    odd: list[dict[str, Any] | str] = ["CPV 72212000 sous votre 72000000"]  # no known form: kept, shown as it is
     made = {
         add_match(engine, firm, add_notice(engine, source_id="26-0001"), reasons=[OLD_SENTENCES[0], "in BE241"]): 0,
         add_match(engine, firm, add_notice(engine, source_id="26-0002"), reasons=odd): 1,
