@@ -105,4 +105,7 @@ class ParseErrorRecord(SQLModel, table=True):
     record: str = Field(default="", max_length=200)
     reason: str
     raw_document_id: int | None = Field(default=None, foreign_key="raw_document.id")
+    fingerprint: str = Field(max_length=64, unique=True, index=True)
+    """sha256 of origin, record, reason and raw document (`service.failure_fingerprint`): a failure is kept once,
+    even when two ingests meet it at once."""
     created_at: datetime = Field(default_factory=utcnow)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
 import zstandard
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from ..notice import Notice
@@ -43,6 +45,22 @@ lot_table: sa.Table = LotRecord.__table__  # type: ignore[attr-defined]
 version_table: sa.Table = NoticeVersion.__table__  # type: ignore[attr-defined]
 raw_table: sa.Table = RawDocument.__table__  # type: ignore[attr-defined]
 error_table: sa.Table = ParseErrorRecord.__table__  # type: ignore[attr-defined]
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction; on SQLite it takes the write lock at once, so that what it reads is still true when
+    it writes (a deferred transaction would read, then find another process's rows at its first insert)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield connection
+
+
+def insert_new(connection: Connection, table: sa.Table, *key: str) -> Any:
+    """`INSERT ... ON CONFLICT (key) DO NOTHING`: rows another process stored first are skipped, not an error."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(key))
 
 
 @dataclass(frozen=True)
@@ -158,12 +176,12 @@ def _store_raw(connection: Connection, documents: dict[str, tuple[bytes, str, st
             "content": compress(raw),
             "received_at": utcnow(),
         }
-        for sha, (raw, fmt, origin) in documents.items()
+        for sha, (raw, fmt, origin) in sorted(documents.items())  # one order for all processes: no deadlock
         if sha not in ids
     ]
     if missing:
         # Plain executemany then one select: INSERT ... RETURNING of many rows is several times slower on psycopg.
-        connection.execute(raw_table.insert(), missing)
+        connection.execute(insert_new(connection, raw_table, "sha256"), missing)
         ids.update(_ids_by(connection, raw_table.c.sha256, [row["sha256"] for row in missing]))
     return ids
 
@@ -181,18 +199,12 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _store_batch(connection: Connection, batch: Sequence[Incoming]) -> StoreSummary:
-    summary = StoreSummary()
-    raw_docs: dict[str, tuple[bytes, str, str]] = {}
-    prepared = []
-    for item in batch:
-        raw_sha = hashlib.sha256(item.parsed.raw).hexdigest()
-        raw_docs.setdefault(raw_sha, (item.parsed.raw, item.parsed.format, item.origin))
-        data = item.parsed.notice.to_json_dict()
-        prepared.append((item.parsed.notice, data, content_hash(data), raw_sha))
-    raw_ids = _store_raw(connection, raw_docs)
+Prepared = tuple[Notice, dict[str, Any], str, str]
+"""A notice with its §2 JSON, its content hash and the sha256 of its raw document."""
 
-    keys = {(notice.source, notice.source_id) for notice, *_ in prepared}
+
+def _current(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored rows of these notices, locked until the batch commits (PostgreSQL; SQLite holds the write lock)."""
     current: dict[tuple[str, str], dict[str, Any]] = {}
     for chunk in _chunks(sorted({source_id for _, source_id in keys}), 900):
         rows = connection.execute(
@@ -205,30 +217,60 @@ def _store_batch(connection: Connection, batch: Sequence[Incoming]) -> StoreSumm
                 notice_table.c.published,
                 notice_table.c.data,
                 notice_table.c.raw_document_id,
-            ).where(notice_table.c.source_id.in_(chunk))
+            )
+            .where(notice_table.c.source_id.in_(chunk))
+            .order_by(notice_table.c.id)  # one locking order for all processes: no deadlock
+            .with_for_update()
         )
         for row in rows.mappings():
             if (row["source"], row["source_id"]) in keys:
                 current[(row["source"], row["source_id"])] = dict(row)
-    known_versions: set[tuple[int, str]] = set()
-    known_ids = [row["id"] for row in current.values()]
-    for chunk in _chunks(known_ids, 900):
+    return current
+
+
+def _versions(connection: Connection, notice_ids: Sequence[int]) -> set[tuple[int, str]]:
+    known: set[tuple[int, str]] = set()
+    for chunk in _chunks(notice_ids, 900):
         versions = connection.execute(
             sa.select(version_table.c.notice_id, version_table.c.content_hash).where(
                 version_table.c.notice_id.in_(chunk)
             )
         )
-        known_versions.update((notice_id, digest) for notice_id, digest in versions)
+        known.update((notice_id, digest) for notice_id, digest in versions)
+    return known
 
-    new_rows: list[dict[str, Any]] = []
-    new_notices: list[Notice] = []
+
+def _store_batch(connection: Connection, batch: Sequence[Incoming]) -> StoreSummary:
+    summary = StoreSummary()
+    raw_docs: dict[str, tuple[bytes, str, str]] = {}
+    prepared: list[Prepared] = []
+    for item in batch:
+        raw_sha = hashlib.sha256(item.parsed.raw).hexdigest()
+        raw_docs.setdefault(raw_sha, (item.parsed.raw, item.parsed.format, item.origin))
+        data = item.parsed.notice.to_json_dict()
+        prepared.append((item.parsed.notice, data, content_hash(data), raw_sha))
+    raw_ids = _store_raw(connection, raw_docs)
+    unknown = _update_known(connection, prepared, raw_ids, summary)
+    inserted = _insert_new(connection, unknown, raw_ids)
+    summary.stored += len(inserted)
+    # Notices another process stored between our look-up and our insert: compare with what it stored.
+    _update_known(connection, [p for p in unknown if (p[0].source, p[0].source_id) not in inserted], raw_ids, summary)
+    return summary
+
+
+def _update_known(
+    connection: Connection, prepared: Sequence[Prepared], raw_ids: dict[str, int], summary: StoreSummary
+) -> list[Prepared]:
+    """Compare each notice with its stored row (unchanged, newer, older version); the ones not stored yet."""
+    if not prepared:
+        return []
+    current = _current(connection, {(notice.source, notice.source_id) for notice, *_ in prepared})
+    known_versions = _versions(connection, [row["id"] for row in current.values()])
+    unknown = []
     for notice, data, digest, raw_sha in prepared:
-        key = (notice.source, notice.source_id)
-        existing = current.get(key)
+        existing = current.get((notice.source, notice.source_id))
         if existing is None:
-            new_rows.append(_notice_columns(notice, data, digest) | {"raw_document_id": raw_ids[raw_sha]})
-            new_notices.append(notice)
-            summary.stored += 1
+            unknown.append((notice, data, digest, raw_sha))
         elif existing["content_hash"] == digest or (existing["id"], digest) in known_versions:
             summary.unchanged += 1
         elif notice.published >= existing["published"]:
@@ -238,7 +280,7 @@ def _store_batch(connection: Connection, batch: Sequence[Incoming]) -> StoreSumm
             summary.updated += 1
         else:
             connection.execute(
-                version_table.insert(),
+                insert_new(connection, version_table, "notice_id", "content_hash"),
                 {
                     "notice_id": existing["id"],
                     "version": 0,
@@ -250,33 +292,30 @@ def _store_batch(connection: Connection, batch: Sequence[Incoming]) -> StoreSumm
             )
             known_versions.add((existing["id"], digest))
             summary.older += 1
-    _insert_new(connection, new_rows, new_notices)
-    return summary
+    return unknown
 
 
-def _insert_new(connection: Connection, rows: list[dict[str, Any]], notices: list[Notice]) -> None:
-    if not rows:
-        return
+def _insert_new(connection: Connection, prepared: Sequence[Prepared], raw_ids: dict[str, int]) -> set[tuple[str, str]]:
+    """Insert notices not stored yet, with their lots; the keys of the ones this batch inserted."""
+    if not prepared:
+        return set()
     now = utcnow()
-    for row in rows:
-        row.setdefault("first_seen", now)
-        row.setdefault("updated_at", now)
-        row.setdefault("version", 1)
-    connection.execute(notice_table.insert(), rows)
-    ids: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(sorted({notice.source_id for notice in notices}), 900):
-        query = sa.select(notice_table.c.source, notice_table.c.source_id, notice_table.c.id)
-        ids.update(
-            {
-                (source, source_id): row_id
-                for source, source_id, row_id in connection.execute(query.where(notice_table.c.source_id.in_(chunk)))
-            }
-        )
+    rows = [
+        _notice_columns(notice, data, digest)
+        | {"raw_document_id": raw_ids[raw_sha], "first_seen": now, "updated_at": now, "version": 1}
+        for notice, data, digest, raw_sha in sorted(prepared, key=lambda p: (p[0].source, p[0].source_id))
+    ]
+    statement = insert_new(connection, notice_table, "source", "source_id").returning(
+        notice_table.c.source, notice_table.c.source_id, notice_table.c.id
+    )
+    ids = {(source, source_id): row_id for source, source_id, row_id in connection.execute(statement, rows)}
     lot_rows = []
-    for notice in notices:
-        lot_rows.extend(_lot_rows(ids[(notice.source, notice.source_id)], notice))
+    for notice, *_ in prepared:
+        if (notice.source, notice.source_id) in ids:
+            lot_rows.extend(_lot_rows(ids[(notice.source, notice.source_id)], notice))
     if lot_rows:
         connection.execute(lot_table.insert(), lot_rows)
+    return set(ids)
 
 
 def _replace(
@@ -288,7 +327,7 @@ def _replace(
     raw_id: int,
 ) -> None:
     connection.execute(
-        version_table.insert(),
+        insert_new(connection, version_table, "notice_id", "content_hash"),
         {
             "notice_id": existing["id"],
             "version": existing["version"],
@@ -323,55 +362,59 @@ def store_notices(engine: Engine, items: Iterable[Incoming], *, batch_size: int 
         key = (item.parsed.notice.source, item.parsed.notice.source_id)
         if len(batch) >= batch_size or key in keys:
             # A batch holds each notice once, so a second version of it is compared with the first.
-            with engine.begin() as connection:
+            with writing(engine) as connection:
                 summary.add(_store_batch(connection, batch))
             batch, keys = [], set()
         batch.append(item)
         keys.add(key)
     if batch:
-        with engine.begin() as connection:
+        with writing(engine) as connection:
             summary.add(_store_batch(connection, batch))
     return summary
+
+
+def _printable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL: a record id or reason quoting a bad document shows it escaped."""
+    return text.replace("\x00", "\\x00")
+
+
+def failure_fingerprint(origin: str, record: str, reason: str, raw_document_id: int | None) -> str:
+    """What makes two failures the same one (`parse_error.fingerprint`, unique)."""
+    return hashlib.sha256(json.dumps([origin, record, reason, raw_document_id]).encode()).hexdigest()
 
 
 def record_failures(engine: Engine, failures: Sequence[Failure], raw: dict[str, bytes] | None = None) -> None:
     """Set failed files and records aside with where and why; the raw file is kept when it was read.
 
     The same failure seen again (same place, record, reason and content) is not recorded twice, so a
-    re-ingest or a re-crawl does not bury new errors under old ones.
+    re-ingest or a re-crawl does not bury new errors under old ones, even when two processes see it at once.
     """
     if not failures:
         return
     raw = raw or {}
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         documents = {
             hashlib.sha256(content).hexdigest(): (content, "unparsed", origin) for origin, content in raw.items()
         }
         raw_ids = _store_raw(connection, documents)
         by_origin = {origin: raw_ids[hashlib.sha256(content).hexdigest()] for origin, content in raw.items()}
-        known: set[tuple[str, str, str, int | None]] = set()
-        origins = sorted({failure.origin[:1000] for failure in failures})
-        for chunk in _chunks(origins, 900):
-            query = sa.select(
-                error_table.c.origin, error_table.c.record, error_table.c.reason, error_table.c.raw_document_id
-            ).where(error_table.c.origin.in_(chunk))
-            known.update(tuple(row) for row in connection.execute(query))  # type: ignore[misc]
-        rows = []
+        rows: dict[str, dict[str, Any]] = {}
         for failure in failures:
-            key = (failure.origin[:1000], failure.record[:200], failure.reason, by_origin.get(failure.origin))
-            if key not in known:
-                known.add(key)
-                rows.append(
-                    {
-                        "origin": key[0],
-                        "record": key[1],
-                        "reason": key[2],
-                        "raw_document_id": key[3],
-                        "created_at": utcnow(),
-                    }
-                )
-        if rows:
-            connection.execute(error_table.insert(), rows)
+            origin, record = _printable(failure.origin)[:1000], _printable(failure.record)[:200]
+            reason, raw_id = _printable(failure.reason), by_origin.get(failure.origin)
+            fingerprint = failure_fingerprint(origin, record, reason, raw_id)
+            rows.setdefault(
+                fingerprint,
+                {
+                    "origin": origin,
+                    "record": record,
+                    "reason": reason,
+                    "raw_document_id": raw_id,
+                    "fingerprint": fingerprint,
+                    "created_at": utcnow(),
+                },
+            )
+        connection.execute(insert_new(connection, error_table, "fingerprint"), [rows[key] for key in sorted(rows)])
 
 
 def export_notices(
