@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from sqlmodel import Session, col, select
 from crawlers.notice import NoticeType, Procedure
 from crawlers.store.models import utcnow
 
-from .models import Member, Profile, User
+from .models import Member, Profile, User, name_key
 from .text import has_content_word
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -68,6 +69,8 @@ _REGION = re.compile(r"[A-Z]{2}[0-9A-Z]{0,3}")
 _EMAIL = re.compile(r"[^@\s<>,;:\"']+@[^@\s<>,;:\"']+\.[^@\s<>,;:\"']+")
 _NUTS_ONLY_COUNTRIES = {"EL", "UK"}
 _SPREADSHEET_FORMULA = ("=", "+", "-", "@")
+MAX_ID = 2**31 - 1
+"""The largest member id (an INTEGER column: 32 bits on PostgreSQL); a bigger number is no member, not an error."""
 
 
 class MembersFileError(Exception):
@@ -98,8 +101,35 @@ def _region(code: str) -> str:
     return region
 
 
+def _control_character(text: str) -> str | None:
+    """The first control character in the text other than tab and line breaks, as U+XXXX."""
+    for char in text:
+        if unicodedata.category(char) == "Cc" and char not in "\t\n\r":
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def _printable(text: str) -> str:
+    """A NUL or other control character is a copy-paste accident, and PostgreSQL cannot store a NUL: refused."""
+    found = _control_character(text)
+    if found:
+        raise ValueError(f"contains a control character ({found}); remove it")
+    return text
+
+
+def _words(text: str) -> str:
+    return " ".join(_printable(text).split())
+
+
+def _member_name(text: str) -> str:
+    text = _words(text)
+    if not name_key(text):
+        raise ValueError(f"name {text!r} has no letter or digit to find the member by")
+    return text
+
+
 def _keyword(text: str) -> str:
-    text = " ".join(text.split())
+    text = _words(text)
     if not has_content_word(text):
         raise ValueError(f"keyword {text!r} has no word to look for (only linking words such as 'de', 'the')")
     return text
@@ -118,7 +148,7 @@ KeywordList = Annotated[
     BeforeValidator(_as_list),
     AfterValidator(_distinct),
 ]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(lambda s: " ".join(s.split()))]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_words)]
 
 
 class _Strict(BaseModel):
@@ -126,7 +156,7 @@ class _Strict(BaseModel):
 
 
 def _email(address: str) -> str:
-    if not _EMAIL.fullmatch(address):
+    if not _EMAIL.fullmatch(_printable(address)):
         raise ValueError(f"not an email address: {address!r}")
     return address
 
@@ -162,7 +192,7 @@ class CompetencesIn(_Strict):
     cpv: CpvList = []
     keywords: KeywordList = []
     regions: RegionList = []
-    description: Annotated[str, Field(max_length=5000)] | None = None
+    description: Annotated[str, Field(max_length=5000), AfterValidator(_printable)] | None = None
 
 
 class ProfileIn(_Strict):
@@ -184,7 +214,7 @@ class ProfileIn(_Strict):
 
 
 class MemberIn(_Strict):
-    name: Annotated[str, Field(min_length=1, max_length=300), AfterValidator(lambda s: " ".join(s.split()))]
+    name: Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_member_name)]
     active: bool = True
     users: list[UserIn] = []
     competences: CompetencesIn = CompetencesIn()
@@ -302,7 +332,7 @@ def _validate_members(
             for detail in error.errors():
                 result.problems.append(Problem(lines.of((*path, *detail["loc"])), name, _describe(dict(detail))))
             continue
-        key = member.name.casefold()
+        key = name_key(member.name)
         if key in first_line:
             result.problems.append(Problem(line, name, f"member repeated (first at line {first_line[key]})"))
             continue
@@ -402,7 +432,7 @@ def read_csv(text: str) -> MembersFile:
             if not name:
                 result.problems.append(Problem(line, None, "no member name"))
                 continue
-            key = name.casefold()
+            key = name_key(name) or name
             if key not in grouped:
                 grouped[key] = {"raw": {"name": name, "profiles": []}, "first": {}, "index": len(order)}
                 order.append(key)
@@ -514,7 +544,7 @@ def _set(row: Any, values: dict[str, Any]) -> bool:
 
 
 def _store_member(session: Session, member: MemberIn, summary: ImportSummary) -> None:
-    row = session.exec(select(Member).where(sa.func.lower(Member.name) == member.name.lower())).first()
+    row = session.exec(select(Member).where(Member.name_key == name_key(member.name))).first()
     created = row is None
     competences = member.competences.model_dump(exclude_defaults=True)
     if row is None:
@@ -685,9 +715,14 @@ def export_csv(engine: Engine) -> str:
 
 
 def find_member(engine: Engine, who: str) -> Member | None:
-    """A member by name (any case) or by id."""
+    """A member by name (case, accents and punctuation aside: `ecole numerique sa`) or by id; None when there is
+    none, whatever was typed (a control character, a number beyond any id), so every command answers alike."""
+    text = who.strip()
+    if _control_character(text):
+        return None
     with Session(engine) as session:
-        member = session.exec(select(Member).where(sa.func.lower(Member.name) == who.strip().lower())).first()
-        if member is None and who.strip().isdigit():
-            member = session.get(Member, int(who.strip()))
+        key = name_key(text)
+        member = session.exec(select(Member).where(Member.name_key == key)).first() if key else None
+        if member is None and re.fullmatch(r"[0-9]+", text) and int(text) <= MAX_ID:
+            member = session.get(Member, int(text))
         return member

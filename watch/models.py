@@ -6,13 +6,39 @@ records the members' interests), which read these tables but never write their c
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import Mapper
 from sqlmodel import Field, SQLModel
 
 from crawlers.store.models import JSONColumn, utcnow
+
+_SEPARATORS = re.compile(r"[\W_]+")
+
+
+def name_key(name: str) -> str:
+    """A member name as names are compared: case, accents, punctuation and spacing aside, so `École Numérique SA`
+    is found as `ecole numerique sa` and `Électro-Wallonie` is `Électro Wallonie`. Computed in Python and stored
+    (`member.name_key`, unique): SQLite's lower() folds ASCII letters only.
+
+    >>> name_key("  École-Numérique   S.A. ")
+    'ecole numerique s a'
+    >>> name_key("STRAẞE & Œuvres")
+    'strasse œuvres'
+    """
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", name).casefold())
+    letters = "".join(char for char in folded if not unicodedata.combining(char))
+    return " ".join(part for part in _SEPARATORS.split(letters) if part)
+
+
+def _name_key_default(context: DefaultExecutionContext) -> str:
+    return name_key(context.get_current_parameters()["name"])
 
 
 class Member(SQLModel, table=True):
@@ -22,11 +48,20 @@ class Member(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=300, sa_column_kwargs={"unique": True})
+    name_key: str | None = Field(
+        default=None, nullable=False, unique=True, index=True, sa_column_kwargs={"default": _name_key_default}
+    )
+    """`name_key(name)`, how a member is found by name; set on insert from `name`, and on rename."""
     active: bool = True
     competences: dict[str, Any] = Field(default_factory=dict, sa_type=JSONColumn)
     """What the firm does (members file §5 `competences`): cpv, keywords, regions, and more."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+@sa.event.listens_for(Member, "before_update")
+def _rekey(_mapper: Mapper[Member], _connection: Connection, member: Member) -> None:
+    member.name_key = name_key(member.name)
 
 
 class User(SQLModel, table=True):

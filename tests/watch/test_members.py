@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 from pathlib import Path
 
 import pytest
@@ -9,16 +10,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+import watch.models
 from watch.members import (
     MembersFileError,
     export_csv,
     export_yaml,
+    find_member,
     import_members,
     read_csv,
     read_members_file,
     read_yaml,
 )
-from watch.models import Member, Profile, User
+from watch.models import Member, Profile, User, name_key
 
 DESIGN_EXAMPLE = """\
 members:
@@ -248,3 +251,91 @@ def test_csv_export_imports_back_unchanged(engine: Engine) -> None:
     assert members.problems == []
     summary = import_members(engine, members)
     assert (summary.created, summary.updated, summary.unchanged) == (0, 0, 2)
+
+
+ACCENTED = """\
+members:
+  - name: École Numérique SA
+    users: [{email: info@ecole-numerique.example}]
+    profiles:
+      - name: Logiciels
+        cpv: ["72000000"]
+  - name: Électro Wallonie
+    users: [{email: contact@electro-wallonie.example, language: fr}]
+    profiles:
+      - name: Câblage
+        keywords: [câblage]
+"""
+
+
+def test_accented_names_import_twice_and_are_found_folded(engine: Engine) -> None:
+    first = import_members(engine, read_yaml(ACCENTED))
+    assert (first.created, first.problems) == (2, [])
+    again = import_members(engine, read_yaml(ACCENTED))
+    assert [str(p) for p in again.problems] == []
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    for typed in ("école numérique sa", "ECOLE NUMERIQUE SA", " Ecole-Numérique  SA "):
+        found = find_member(engine, typed)
+        assert found is not None and found.name == "École Numérique SA", typed
+    electro = find_member(engine, "electro-wallonie")
+    assert electro is not None and electro.name == "Électro Wallonie"
+    assert find_member(engine, str(electro.id)) == electro
+
+    # The file spells it another way: the same member, renamed, its profile kept.
+    renamed = import_members(engine, read_yaml(ACCENTED.replace("Électro Wallonie", "ÉLECTRO-WALLONIE")))
+    assert (renamed.created, renamed.updated, renamed.unchanged) == (0, 1, 1)
+    found = find_member(engine, "électro wallonie")
+    assert found is not None and (found.id, found.name) == (electro.id, "ÉLECTRO-WALLONIE")
+    assert sorted(_profiles(engine)) == ["Câblage", "Logiciels"]
+
+
+def test_the_same_accented_member_twice_in_a_file() -> None:
+    members = read_yaml("members:\n  - name: Électro Wallonie\n  - name: electro-wallonie\n")
+    assert [str(p) for p in members.problems] == [
+        "line 3: member 'electro-wallonie': member repeated (first at line 2)"
+    ]
+    grouped = read_csv("member,profile,keywords\nÉcole Numérique SA,A,logiciel\nECOLE NUMERIQUE SA,B,cloud\n")
+    assert [(m.name, [p.name for p in m.profiles]) for _, m in grouped.members] == [("École Numérique SA", ["A", "B"])]
+
+
+def test_control_characters_are_refused_and_the_members_around_load(engine: Engine) -> None:
+    text = """\
+members:
+  - name: Alpha SA
+    profiles: [{name: P, cpv: ["72000000"]}]
+  - name: "Beta\\0 SRL"
+    profiles: [{name: P, cpv: ["72000000"]}]
+  - name: Gamma
+    profiles: [{name: "P\\x1b[31m", keywords: ["câble\\0"]}]
+  - name: Delta
+    users: [{email: "info\\0@delta.example"}]
+  - name: "---"
+  - name: Epsilon
+    profiles: [{name: P, cpv: ["72000000"]}]
+"""
+    members = read_yaml(text)
+    assert [str(p) for p in members.problems] == [
+        "line 4: member 'Beta\\x00 SRL': name: contains a control character (U+0000); remove it",
+        "line 7: member 'Gamma': profiles[0].name: contains a control character (U+001B); remove it",
+        "line 7: member 'Gamma': profiles[0].keywords[0]: contains a control character (U+0000); remove it",
+        "line 9: member 'Delta': users[0].email: contains a control character (U+0000); remove it",
+        "line 10: member '---': name: name '---' has no letter or digit to find the member by",
+    ]
+    summary = import_members(engine, members)
+    assert summary.created == 2
+    assert find_member(engine, "Beta\0 SRL") is None  # a name no member can have: no member, no database error
+    assert find_member(engine, "alpha sa") is not None and find_member(engine, "EPSILON") is not None
+
+
+def test_a_number_beyond_any_id_is_no_member(engine: Engine) -> None:
+    import_members(engine, read_yaml(ACCENTED))
+    assert find_member(engine, "99999999999999999999") is None
+    assert find_member(engine, str(2**31)) is None and find_member(engine, str(2**63)) is None
+    assert find_member(engine, "١") is None  # an Arabic-Indic digit is not an id
+
+
+def test_name_key_folds_case_accents_and_punctuation() -> None:
+    assert doctest.testmod(watch.models).failed == 0
+    assert name_key("École Numérique SA") == name_key(" ÉCOLE—numérique,  sa. ") == "ecole numerique sa"
+    assert name_key("Ærø Ĳssel ﬁbre") == "ærø ijssel fibre"
+    assert name_key("A\0B") == "a b"
