@@ -72,21 +72,12 @@ def _errors() -> Iterator[None]:
 
 
 def _member_id(engine: Engine, text: str) -> int:
-    import sqlalchemy as sa
+    from watch.members import find_member
 
-    from watch.models import Member as MemberRow
-
-    table = MemberRow.__table__  # type: ignore[attr-defined]
-    with engine.connect() as connection:
-        if text.strip().isdigit():
-            found = connection.execute(sa.select(table.c.id).where(table.c.id == int(text))).scalar()
-        else:
-            found = connection.execute(
-                sa.select(table.c.id).where(sa.func.lower(table.c.name) == " ".join(text.split()).lower())
-            ).scalar()
-    if found is None:
+    found = find_member(engine, text)  # by id, or by name with case and accents aside (watch.models.name_key)
+    if found is None or found.id is None:
         raise _fail(f"no member {text!r} (give its id or its exact name)")
-    return int(found)
+    return found.id
 
 
 def _print_json(model: BaseModel | list[BaseModel]) -> None:
