@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import email
 import email.policy
 import json
@@ -18,9 +19,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine
 
+import notifications.senders
 from notifications.digests import send_digests
 from notifications.outbox import SENDING_LEASE, deliver
-from notifications.senders import AddressRefused, Email, SendError, SendGridSender, SmtpSender
+from notifications.senders import AddressRefused, Email, SendError, SendGridSender, ServerFailure, SmtpSender
 from tests.notifications.helpers import NOW, add_firm, add_match, add_notice, matches, parts, settings_for
 
 EMAIL = Email(
@@ -121,13 +123,13 @@ def test_sendgrid_refusing_the_address_is_permanent(sendgrid_api: FakeSendGrid) 
     with pytest.raises(SendError) as bad_request:
         sender.send(EMAIL)
     assert bad_request.value.permanent and not isinstance(bad_request.value, AddressRefused)
-    with pytest.raises(SendError) as unavailable:
+    with pytest.raises(ServerFailure) as unavailable:
         sender.send(EMAIL)
-    assert not unavailable.value.permanent
+    assert not unavailable.value.permanent and unavailable.value.signature == "SendGrid 503"
 
 
 def test_sendgrid_unreachable_is_transient() -> None:
-    with pytest.raises(SendError) as error:
+    with pytest.raises(ServerFailure) as error:
         SendGridSender(api_key="SG.test-key", host=f"http://127.0.0.1:{free_port()}").send(EMAIL)
     assert not error.value.permanent
 
@@ -188,14 +190,20 @@ def test_smtp_refusals(smtp_server: tuple[Mailbox, int]) -> None:
     sender = SmtpSender(host="127.0.0.1", port=port)
     with pytest.raises(AddressRefused, match=r"550 5\.1\.1"):
         sender.send(Email(**{**EMAIL.__dict__, "to": "nobody@alpha.example"}))
-    with pytest.raises(SendError) as busy:
+    with pytest.raises(ServerFailure) as busy:
         sender.send(Email(**{**EMAIL.__dict__, "to": "busy@alpha.example"}))
-    assert not busy.value.permanent
-    with pytest.raises(SendError) as down:
+    assert not busy.value.permanent and busy.value.signature == "RCPT 451 4.3.0"
+    with pytest.raises(ServerFailure) as down:
         SmtpSender(host="127.0.0.1", port=free_port()).send(EMAIL)
-    assert not down.value.permanent
+    assert not down.value.permanent and down.value.signature == "ConnectionRefusedError"
     sender.close()
     assert mailbox.received == []
+
+
+def test_the_rules_telling_a_refused_mailbox_from_a_server_failure() -> None:
+    """Their doctests are their specification (`_refuses_the_mailbox`, `_signature`)."""
+    result = doctest.testmod(notifications.senders)
+    assert result.attempted > 0 and result.failed == 0
 
 
 class SmtpCrashAfterSend(SmtpSender):
