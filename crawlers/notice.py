@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NoticeType = Literal["contract-notice", "prior-information", "award", "change", "other"]
 ContractNature = Literal["works", "supplies", "services"]
@@ -24,6 +24,7 @@ _SOURCE = re.compile(r"(ted|boamp|be|feed:[a-z0-9][a-z0-9_.-]*)")
 _DEADLINE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?)?")
 
 MAX_TEXT = 100_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _cpv(value: str) -> str:
@@ -67,7 +68,19 @@ Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_not_blank)]
 Money = Annotated[float, Field(gt=0)]
 
 
-class Buyer(BaseModel):
+class _Clean(BaseModel):
+    @field_validator("*", mode="before")
+    @classmethod
+    def _drop_control_characters(cls, value: object) -> object:
+        """The control characters XML forbids are dropped from JSON sources too (PostgreSQL cannot store a NUL)."""
+        if isinstance(value, str):
+            return _CONTROL.sub("", value)
+        if isinstance(value, list):
+            return [_CONTROL.sub("", item) if isinstance(item, str) else item for item in value]
+        return value
+
+
+class Buyer(_Clean):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Text
@@ -76,7 +89,7 @@ class Buyer(BaseModel):
     town: str | None = None
 
 
-class Lot(BaseModel):
+class Lot(_Clean):
     model_config = ConfigDict(extra="forbid")
 
     id: str
@@ -87,7 +100,7 @@ class Lot(BaseModel):
     estimated_value: Money | None = None
 
 
-class Notice(BaseModel):
+class Notice(_Clean):
     """A publication of a procedure, whatever its source; JSON names as in docs/notice.md."""
 
     model_config = ConfigDict(extra="forbid")

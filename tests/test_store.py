@@ -159,3 +159,26 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": False})
         assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_control_characters_in_a_notice_are_dropped_and_the_notices_around_kept(engine: Engine) -> None:
+    """A JSON source may carry `\\u0000` (XML cannot): PostgreSQL refuses NUL in text, so it never reaches it."""
+    dirty = make_notice(
+        source_id="26-0002",
+        title="Travaux\x00 de voirie\x1b",
+        description="Lot unique\x07\nvoir le CCTP",
+        buyer={"name": "Ville\x00 de Lille", "country": "FR", "town": "Lille\x00"},
+        lots=[{"id": "1\x00", "title": "Voirie\x0b"}],
+        url="https://www.boamp.fr/avis/26-0002\x00",
+    )
+    notices = [make_notice(source_id="26-0001"), dirty, make_notice(source_id="26-0003")]
+    summary = store_notices(engine, [incoming(n) for n in notices])
+    assert (summary.stored, summary.failed) == (3, 0)
+    [data] = [data for data in export_notices(engine) if data["source_id"] == "26-0002"]
+    assert (data["title"], data["description"]) == ("Travaux de voirie", "Lot unique\nvoir le CCTP")
+    assert (data["buyer"]["name"], data["buyer"]["town"]) == ("Ville de Lille", "Lille")
+    assert (data["lots"][0]["id"], data["lots"][0]["title"], data["url"]) == (
+        "1",
+        "Voirie",
+        "https://www.boamp.fr/avis/26-0002",
+    )
