@@ -224,12 +224,14 @@ class Owner:
 
 
 def process_start(pid: int) -> int | None:
-    """The start time of a process in clock ticks after boot (Linux `/proc`), None where unknown or gone."""
+    """The start time of a process in clock ticks after boot (Linux `/proc`), None where unknown or gone
+    (a zombie, killed and not yet reaped by its parent, is gone)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return int(stat.rpartition(")")[2].split()[19])  # field 22; the name in parentheses may hold spaces
+    fields = stat.rpartition(")")[2].split()  # from field 3 on: the name in parentheses may hold spaces
+    return None if fields[0] == "Z" else int(fields[19])
 
 
 @lru_cache(maxsize=1)

@@ -203,10 +203,14 @@ class SmtpSender:
                 pass
             self.close()
         connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        if self.starttls:
-            connection.starttls(context=ssl.create_default_context())
-        if self.user:
-            connection.login(self.user, self.password or "")
+        try:
+            if self.starttls:
+                connection.starttls(context=ssl.create_default_context())
+            if self.user:
+                connection.login(self.user, self.password or "")
+        except BaseException:  # a refused login or TLS: not kept, not leaked
+            connection.close()
+            raise
         self._connection = connection
         return connection
 

@@ -170,3 +170,17 @@ def test_the_lease_still_covers_the_claims_of_another_host(engine: Engine, tmp_p
     late = deliver(engine, sender=OutboxSender(folder), now=NOW + SENDING_LEASE + timedelta(minutes=1))
     assert (late.taken_over, late.sent) == (1, 1)
     assert [row.state for row in outbox_rows(engine)] == ["sent"]
+
+
+def test_a_killed_sender_not_yet_reaped_is_gone() -> None:
+    """`kill -9` leaves a zombie until its parent reaps it: its number is still taken, the sender is gone."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert process_start(child.pid) is not None
+        child.send_signal(signal.SIGKILL)
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # dead, not reaped
+        assert Path(f"/proc/{child.pid}/stat").exists()
+        assert process_start(child.pid) is None
+    finally:
+        child.kill()
+        child.wait()
