@@ -123,3 +123,47 @@ def test_feedback_command(settings_env: None, engine: Engine, members_file: Path
     after = [json.loads(line) for line in runner.invoke(app, ["matches", "Logiciels SA", "--json"]).stdout.splitlines()]
     assert next(m for m in after if m["source_id"] == first["source_id"])["score"] < first["score"]
     assert runner.invoke(app, ["feedback", "Logiciels SA", "nope", "interesting"]).exit_code == 2
+
+
+ACCENTED = """\
+members:
+  - name: École Numérique SA
+    users: [{email: info@ecole-numerique.example}]
+    profiles:
+      - name: Logiciels
+        cpv: ["72000000", "48000000"]
+  - name: "Alpha\\0 SRL"
+    profiles: [{name: P, cpv: ["72000000"]}]
+  - name: Électro Wallonie
+    users: [{email: contact@electro-wallonie.example}]
+    profiles:
+      - name: Câblage
+        keywords: [câblage, électricité]
+"""
+
+
+def test_accented_members_import_twice_and_are_found_by_any_case(
+    settings_env: None, engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "membres.yaml"
+    path.write_text(ACCENTED, encoding="utf-8")
+    runner = CliRunner()
+    first = runner.invoke(app, ["members", "import", str(path)])
+    assert first.exit_code == 1
+    assert f"{path}: line 7: member 'Alpha\\x00 SRL': name: contains a control character (U+0000)" in first.stderr
+    assert "2 members created" in first.stderr
+    again = runner.invoke(app, ["members", "import", str(path)])
+    assert "UNIQUE" not in again.stderr and "unique" not in again.stderr
+    assert "0 members created, 0 updated, 2 unchanged" in again.stderr
+
+    store(engine, *recorded().values())
+    assert runner.invoke(app, ["match"]).exit_code == 0
+    folded = runner.invoke(app, ["matches", "école numérique sa", "--json"])
+    assert folded.exit_code == 0, folded.stderr
+    assert folded.stdout and folded.stdout == runner.invoke(app, ["matches", "ECOLE NUMERIQUE SA", "--json"]).stdout
+    assert runner.invoke(app, ["matches", "electro-wallonie"]).exit_code == 0
+
+    for typed in ("99999999999999999999", "Alpha\0 SRL"):
+        result = runner.invoke(app, ["matches", typed])
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
+        assert f"no member named {typed!r}" in result.stderr
