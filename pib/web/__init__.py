@@ -24,10 +24,14 @@ Adding an area (say tenders):
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # `pib --help` imports this package (its commands): no SQLAlchemy or FastAPI at import
@@ -113,6 +117,21 @@ def run_web(host: str, port: int, engine: Engine) -> None:
 
     from .app import create_app
 
+    class Foreground(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            """Ours instead of uvicorn's, which re-raises the signal at the end: a clean stop exits 0."""
+            yield
+
     sock = _bind(host, port)
+    server = Foreground(_config(create_app(engine=engine), host, port))
+
+    def stop(number: int, _frame: FrameType | None) -> None:
+        log.info("%s received: stopping", signal.Signals(number).name)
+        server.should_exit = True
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, stop)
     log.info("portal served on http://%s:%s/", host, sock.getsockname()[1])
-    uvicorn.Server(_config(create_app(engine=engine), host, port)).run(sockets=[sock])
+    server.run(sockets=[sock])
+    log.info("stopped cleanly")

@@ -26,14 +26,10 @@ INLINE = "document.querySelectorAll('script:not([src]), [style], style').length"
 def page(browser: Any, portal: Portal) -> Iterator[Any]:
     context = browser.new_context(locale="fr-BE", extra_http_headers={"Accept-Language": "fr-BE,fr;q=0.9"})
     opened = context.new_page()
-    opened.refused: list[str] = []  # type: ignore[attr-defined]
+    refused: list[str] = []
+    opened.refused = refused
     opened.on(
-        "console",
-        lambda message: (
-            opened.refused.append(message.text)  # type: ignore[attr-defined]
-            if "Content Security Policy" in message.text
-            else None
-        ),
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
     )
     yield opened
     context.close()
