@@ -1,21 +1,21 @@
 """Pseudonyms: the name a firm goes by on one tender, like `Firme Ambre-7`.
 
-Derived from an HMAC of the tender and the member under the service's secret key, so no one without the
-key can compute a firm's name on a tender from its name on another. A name is stored when first given:
-it stays the same within the tender even if the key changes. Within a tender two firms never share a
-name, and a firm never gets on one tender the name it has on another.
+A name is a random draw, stored when first given, and the table is the only link between a name and a
+firm: nothing computed from member ids, tender keys or the secret key can find a firm behind its name,
+even for someone who knows all of them. Within a tender two firms never share a name, and a firm never
+gets on one tender the name it has on another.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import secrets
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from config.settings import get_settings
 from crawlers.store.models import utcnow
 
 from .errors import ConsortiumError
@@ -93,12 +93,10 @@ PATTERN = r"Firme [A-ZÉ][a-zéèêô]+-[1-9][0-9]{0,2}"
 _MAX_ATTEMPTS = 1000
 
 
-def candidate(tender_key: str, member_id: int, attempt: int) -> str:
-    """The `attempt`-th name the member may take on the tender (the first that is free is given)."""
-    key = get_settings().secret_key.get_secret_value().encode()
-    digest = hmac.new(key, f"{tender_key}:{member_id}:{attempt}".encode(), hashlib.sha256).digest()
-    number = int.from_bytes(digest[:8], "big")
-    return f"Firme {WORDS[number % len(WORDS)]}-{number // len(WORDS) % NUMBERS + 1}"
+def draw() -> str:
+    """A name at random among the 63,936 (`secrets`, so past draws do not tell the next)."""
+    number = secrets.randbelow(len(WORDS) * NUMBERS)
+    return f"Firme {WORDS[number % len(WORDS)]}-{number // len(WORDS) + 1}"
 
 
 def pseudonyms(connection: Connection, tender: Tender, member_ids: Iterable[int] | None = None) -> dict[int, str]:
@@ -113,8 +111,17 @@ def pseudonyms(connection: Connection, tender: Tender, member_ids: Iterable[int]
     return {row.member_id: row.pseudonym for row in rows}
 
 
+def _insert(connection: Connection) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(pseudonym_table)
+
+
 def pseudonym_for(connection: Connection, tender: Tender, member_id: int) -> str:
-    """The member's name on the tender, given now if it has none yet."""
+    """The member's name on the tender, drawn now if it has none yet.
+
+    A name that another transaction took meanwhile (or gave this member meanwhile) is not an error: the
+    insert yields to it, and the member's name is read again, or another drawn.
+    """
     known = pseudonyms(connection, tender, [member_id])
     if member_id in known:
         return known[member_id]
@@ -125,15 +132,22 @@ def pseudonym_for(connection: Connection, tender: Tender, member_id: int) -> str
             )
         ).scalars()
     )
-    for attempt in range(_MAX_ATTEMPTS):
-        name = candidate(tender.key, member_id, attempt)
-        if name not in taken:
-            connection.execute(
-                pseudonym_table.insert().values(
-                    tender_key=tender.key, member_id=member_id, pseudonym=name, created_at=utcnow()
-                )
-            )
+    for _ in range(_MAX_ATTEMPTS):
+        name = draw()
+        if name in taken:
+            continue
+        inserted = connection.execute(
+            _insert(connection)
+            .values(tender_key=tender.key, member_id=member_id, pseudonym=name, created_at=utcnow())
+            .on_conflict_do_nothing()
+            .returning(pseudonym_table.c.id)
+        )
+        if inserted.first() is not None:
             return name
+        known = pseudonyms(connection, tender, [member_id])
+        if member_id in known:
+            return known[member_id]
+        taken.add(name)
     raise ConsortiumError(f"no free pseudonym left on {tender.reference}")
 
 

@@ -73,6 +73,22 @@ class OutboxItem(SQLModel, table=True):
     ref: str = Field(max_length=80)
 
 
+class SpentLink(SQLModel, table=True):
+    """An "interested" or "not relevant" link that has acted: it acts once, so an old link clicked again
+    cannot undo a later decision. Kept until the link expires (then it is refused anyway)."""
+
+    __tablename__ = "notification_spent_link"
+
+    token_hash: str = Field(max_length=64, primary_key=True)
+    """SHA-256 of the token, hex: the link itself is not kept."""
+    user_id: int = Field(foreign_key="member_user.id", ondelete="CASCADE")
+    notice_id: int | None = None
+    action: str = Field(max_length=20)
+    used_at: datetime = Field(default_factory=utcnow)
+    expires: datetime = Field(index=True)
+
+
 outbox_table: sa.Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 content_table: sa.Table = OutboxContent.__table__  # type: ignore[attr-defined]
 item_table: sa.Table = OutboxItem.__table__  # type: ignore[attr-defined]
+spent_link_table: sa.Table = SpentLink.__table__  # type: ignore[attr-defined]
