@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import urllib.error
 import urllib.request
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -234,11 +237,112 @@ def test_one_click_unsubscribe_over_http(
         request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST")
         with urllib.request.urlopen(request) as answer:
             assert answer.status == 200
-        assert user_row(engine, user).unsubscribed_at is not None
+        unsubscribed_at = user_row(engine, user).unsubscribed_at
+        assert unsubscribed_at is not None
+        with urllib.request.urlopen(request) as answer:  # mail clients may repeat it: unsubscribing is not spent
+            assert answer.status == 200 and "info@alpha.example" in answer.read().decode()
+        assert user_row(engine, user).unsubscribed_at == unsubscribed_at
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def web(engine: Engine, settings_env: None) -> Iterator[str]:
+    """The portal served over HTTP on a free port, answering the links as in production: its base URL."""
+    from pib.web import start_web
+
+    server, thread = start_web("127.0.0.1", 0, engine)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def click(url: str, *, method: str = "POST") -> tuple[int, str]:
+    """What a browser shows for a link: the status and the page (an error status is a page too)."""
+    request = urllib.request.Request(url, data=b"" if method == "POST" else None, method=method)
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_an_old_interested_link_clicked_after_not_relevant_changes_nothing(
+    engine: Engine, web: str, firm_and_notice: tuple[Firm, int, int]
+) -> None:
+    """The latest decision wins: a link acts once, and clicked again it cannot undo what came after it."""
+    from config.settings import get_settings
+
+    firm, user, notice = firm_and_notice
+    signer = LinkSigner(get_settings().secret_key.get_secret_value())
+    expires = datetime.now(UTC) + timedelta(days=30)
+    first_email = f"{web}/l/" + signer.sign(action="interested", user_id=user, notice_id=notice, expires=expires)
+    later_email = f"{web}/l/" + signer.sign(
+        action="not-relevant", user_id=user, notice_id=notice, expires=expires + timedelta(days=7)
+    )
+
+    assert click(first_email)[0] == 200
+    assert state(engine, notice) == ([(firm.member_id, notice, "interesting")], [firm.member_id], [None])
+    status, page = click(later_email)
+    assert status == 200 and "ce marché n&#39;est pas pertinent pour vous" in page
+    assert state(engine, notice) == ([(firm.member_id, notice, "not-relevant")], [], [None])
+
+    for method in ("GET", "POST"):  # the old "interested" link, from the email still in the inbox
+        status, page = click(first_email, method=method)
+        assert status == 409, page
+        assert "déjà servi" in page and "already used" in page and "nothing was changed" in page
+        assert '<form method="post">' not in page
+    assert state(engine, notice) == ([(firm.member_id, notice, "not-relevant")], [], [None])
+
+    status, page = click(later_email)  # clicked again while its verdict stands: done, not an error
+    assert status == 200 and "ce marché n&#39;est pas pertinent pour vous" in page
+    assert state(engine, notice) == ([(firm.member_id, notice, "not-relevant")], [], [None])
+
+
+def test_a_link_clicked_twice_at_once_acts_once(engine: Engine, firm_and_notice: tuple[Firm, int, int]) -> None:
+    """A double click: both requests answer done; one verdict, one interest, one spent link."""
+    settings = settings_for(Path("unused"))
+    firm, user, notice = firm_and_notice
+    token = SIGNER.sign(action="interested", user_id=user, notice_id=notice, expires=EXPIRES)
+    answers: list[int] = []
+    start = threading.Barrier(2)
+
+    def post() -> None:
+        start.wait()
+        answers.append(handle_link(engine, token, method="POST", now=NOW, settings=settings)[0])
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == [200, 200]
+    assert state(engine, notice) == ([(firm.member_id, notice, "interesting")], [firm.member_id], [None])
+    assert len(staff_view(engine, tender=notice).entries) == 1
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM notification_spent_link")).scalar() == 1
+
+
+def test_a_spent_link_is_forgotten_once_it_expires(
+    engine: Engine, tmp_path: Path, firm_and_notice: tuple[Firm, int, int]
+) -> None:
+    settings = settings_for(tmp_path)
+    _firm, user, notice = firm_and_notice
+    old = SIGNER.sign(action="interested", user_id=user, notice_id=notice, expires=NOW + timedelta(days=1))
+    new = SIGNER.sign(action="not-relevant", user_id=user, notice_id=notice, expires=NOW + timedelta(days=60))
+    assert handle_link(engine, old, method="POST", now=NOW, settings=settings)[0] == 200
+    later = NOW + timedelta(days=2)
+    assert handle_link(engine, new, method="POST", now=later, settings=settings)[0] == 200
+    assert handle_link(engine, old, method="POST", now=later, settings=settings)[0] == 410  # expired, not spent
+    with engine.connect() as connection:
+        kept = connection.execute(sa.text("SELECT action FROM notification_spent_link")).scalars().all()
+    assert kept == ["not-relevant"]
 
 
 def test_the_web_application_answers_unknown_paths_and_health(engine: Engine) -> None:
