@@ -17,14 +17,14 @@ is not the member's (a reveal request it did not receive, an interest it does no
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.engine import Connection, Engine
 
 from consortium.errors import ConsortiumError
@@ -35,8 +35,8 @@ from crawlers.store.models import utcnow
 from crawlers.store.procedures import change_table, procedure_table
 from crawlers.store.service import notice_table
 from notifications.i18n import format_deadline
-from notifications.render import web_url
 from notifications.reminders import describe_change
+from notifications.render import web_url
 from watch.deadlines import days_until
 from watch.feedback import feedback_table, record_feedback, rescore
 
@@ -95,6 +95,7 @@ class Coded:
 
 @dataclass(frozen=True)
 class PublicationLine:
+    id: int
     source: str
     source_id: str
     notice_type: str
@@ -156,7 +157,10 @@ class TenderPage:
     publications: list[PublicationLine]
     timeline: list[Event]
     lots: list[LotLine] = field(default_factory=list)
-    publication_ids: tuple[int, ...] = ()
+
+    @property
+    def publication_ids(self) -> tuple[int, ...]:
+        return tuple(publication.id for publication in self.publications)
 
 
 def _coded(codes: list[str], label: Any, language: str) -> list[Coded]:
@@ -242,6 +246,7 @@ def load_page(engine: Engine, *, source: str, source_id: str, language: str, now
         documents_url=web_url(data.get("documents_url")),
         publications=[
             PublicationLine(
+                p.id,
                 p.source,
                 p.source_id,
                 p.notice_type,
@@ -253,65 +258,38 @@ def load_page(engine: Engine, *, source: str, source_id: str, language: str, now
             for p in publications
         ],
         timeline=sorted(timeline, key=lambda event: (event.on, event.kind != "published")),
-        publication_ids=tuple(p.id for p in publications),
     )
 
 
 def with_lots(page: TenderPage, view: MemberTenderView | None, *, engine: Engine, language: str) -> TenderPage:
-    """The lots of the tender as the consortium names them (interest is flagged on those), with the values and
-    places of the publication that carries them."""
+    """The lots as the consortium names them (interest is flagged on those: the lots of the tender's main
+    publication), with the values of that publication; without a member's view, the page's publication's."""
+    main = page.notice_id
+    if view is not None:
+        main = next((p.id for p in page.publications if f"{p.source}:{p.source_id}" == view.tender.reference), main)
+    with engine.connect() as connection:
+        data = connection.execute(sa.select(notice_table.c.data).where(notice_table.c.id == main)).scalar_one()
+    written = {str(lot["id"]): lot for lot in data.get("lots") or []}
     if view is None:
-        lots = _notice_lots(engine, page.notice_id)
-        return _replace_lots(page, [_lot_line(lot, lots, language, 0) for lot in lots.values()])
-    main = view.tender.reference.split(":", 1)
-    lots = _notice_lots(engine, _publication_id(engine, main[0], main[1]) or page.notice_id)
-    counts = {count.lot_id: count.interested for count in view.counts}
+        lots = [
+            (lot_id, lot.get("title"), [lot.get("cpv_main"), *lot.get("cpv_additional", [])], lot.get("nuts") or [])
+            for lot_id, lot in written.items()
+        ]
+    else:
+        lots = [(lot.id, lot.title, list(lot.cpv), list(lot.nuts)) for lot in view.tender.lots]
+    counts = {count.lot_id: count.interested for count in view.counts} if view is not None else {}
     lines = [
-        _lot_line(
-            {"id": lot.id, "title": lot.title, "cpv": lot.cpv, "nuts": lot.nuts, **lots.get(lot.id, {})},
-            lots,
-            language,
-            counts.get(lot.id, 0),
+        LotLine(
+            id=lot_id,
+            title=title,
+            cpv=_coded(codes, cpv_label, language),
+            places=_coded(places, nuts_label, language),
+            value=written.get(lot_id, {}).get("estimated_value") or None,
+            interested=counts.get(lot_id, 0),
         )
-        for lot in view.tender.lots
+        for lot_id, title, codes, places in lots
     ]
-    return _replace_lots(page, lines)
-
-
-def _replace_lots(page: TenderPage, lots: list[LotLine]) -> TenderPage:
-    return TenderPage(**{**page.__dict__, "lots": lots})
-
-
-def _publication_id(engine: Engine, source: str, source_id: str) -> int | None:
-    with engine.connect() as connection:
-        found = _find(connection, source, source_id)
-    return None if found is None else int(found.id)
-
-
-def _notice_lots(engine: Engine, notice_id: int) -> dict[str, dict[str, Any]]:
-    with engine.connect() as connection:
-        data = connection.execute(sa.select(notice_table.c.data).where(notice_table.c.id == notice_id)).scalar_one()
-    return {
-        str(lot["id"]): {
-            "id": str(lot["id"]),
-            "title": lot.get("title"),
-            "cpv": [lot.get("cpv_main"), *lot.get("cpv_additional", [])],
-            "nuts": lot.get("nuts") or [],
-            "value": lot.get("estimated_value") or None,
-        }
-        for lot in data.get("lots") or []
-    }
-
-
-def _lot_line(lot: dict[str, Any], _lots: dict[str, dict[str, Any]], language: str, interested: int) -> LotLine:
-    return LotLine(
-        id=lot["id"],
-        title=lot.get("title"),
-        cpv=_coded(list(lot.get("cpv") or []), cpv_label, language),
-        places=_coded(list(lot.get("nuts") or []), nuts_label, language),
-        value=lot.get("value"),
-        interested=interested,
-    )
+    return replace(page, lots=lines)
 
 
 # Following: the `interesting` verdict -----------------------------------------------------------------------
@@ -328,7 +306,9 @@ def verdict_of(engine: Engine, *, member_id: int, notice_ids: tuple[int, ...]) -
         ).scalar()
 
 
-def set_verdict(engine: Engine, *, member_id: int, notice_id: int, notice_ids: tuple[int, ...], verdict: str | None) -> None:
+def set_verdict(
+    engine: Engine, *, member_id: int, notice_id: int, notice_ids: tuple[int, ...], verdict: str | None
+) -> None:
     """Record the member's verdict on the publication (None clears it), after clearing those it gave on the
     procedure's other publications, so that one tender has one verdict and reminders follow it or not."""
     others = [other for other in notice_ids if other != notice_id or verdict is None]
@@ -453,8 +433,6 @@ def tender_action(
             "seeks_partners": seeks_partners,
             "note": note,
         }
-        if role not in ROLES:
-            return _page(request, engine, user, source, source_id, form=form, error="role", status_code=422)
         try:
             record_interest(
                 engine,
@@ -483,9 +461,3 @@ def tender_action(
     except ConsortiumError:  # not the member's to act on (another firm's request, no interest): ids say nothing
         raise HTTPException(status_code=404) from None
     raise HTTPException(status_code=422, detail=f"unknown action {action[:20]!r}")
-
-
-def page_html(response: Response) -> str:
-    """The body of a rendered page (for tests and the benchmark)."""
-    assert isinstance(response, HTMLResponse)
-    return bytes(response.body).decode()
