@@ -37,6 +37,8 @@ class LinkClaim:
 
 class LinkSigner:
     def __init__(self, secret: str) -> None:
+        if not secret:
+            raise ValueError("LinkSigner: no secret key (links signed with an empty key could be forged by anyone)")
         self._key = hmac.new(secret.encode(), b"pib/links/v1", hashlib.sha256).digest()
 
     def _signature(self, payload: str) -> str:

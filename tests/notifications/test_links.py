@@ -88,6 +88,11 @@ def test_a_token_of_another_secret_is_refused() -> None:
         SIGNER.verify(token, now=NOW)
 
 
+def test_no_link_is_signed_without_a_key() -> None:
+    with pytest.raises(ValueError, match="no secret key"):
+        LinkSigner("")
+
+
 def test_a_token_expires() -> None:
     token = SIGNER.sign(action="interested", user_id=12, notice_id=345, expires=EXPIRES)
     SIGNER.verify(token, now=EXPIRES - timedelta(seconds=1))
