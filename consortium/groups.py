@@ -1,8 +1,9 @@
 """Partner groups (staff): firms assembled to bid together on a tender, followed to the result.
 
-A group has firms with roles (one lead, the mandataire; co-contractors; subcontractors) and the lots each
-takes. Its view shows, lot by lot, which firms take it and which of the codes the lot requires they
-cover, suggests firms for the gaps, and keeps the history: forming → submitted → won or lost.
+A group has firms with roles (one lead, the mandataire; partners; subcontractors: the roles of an interest,
+`views.Role`) and the lots each takes. Its view shows, lot by lot, which firms take it and which of the
+codes the lot requires they cover, suggests firms for the gaps, and keeps the history: forming →
+submitted → won or lost.
 """
 
 from __future__ import annotations
@@ -23,21 +24,20 @@ from .errors import ConsortiumError
 from .models import group_event_table, group_member_table, group_table
 from .pseudonyms import pseudonyms
 from .records import InterestRecord, interests
-from .search import LotResult, Pool, declared, every_firm, rank, staff_lots
+from .search import LotResult, Pool, declared, every_firm, lacks_part, rank, staff_lots
 from .tenders import Tender, load_tender
 from .views import (
     GroupEventView,
     GroupFirm,
     GroupLot,
-    GroupRole,
     GroupStatus,
     GroupSummary,
     GroupView,
     Requirement,
     TenderInfo,
+    parse_role,
 )
 
-GROUP_ROLES: tuple[str, ...] = get_args(GroupRole)
 STATUSES: tuple[str, ...] = get_args(GroupStatus)
 NEXT_STATUS = {"forming": ("submitted",), "submitted": ("won", "lost"), "won": (), "lost": ()}
 SUGGESTIONS = 5
@@ -86,8 +86,7 @@ def create_group(engine: Engine, *, tender: str | int, name: str | None = None) 
 
 def add_firm(engine: Engine, *, group_id: int, member_id: int, role: str, lots: Sequence[str] = ()) -> GroupView:
     """Put a firm in the group (or change its role and lots) with the lots it takes (none named: all)."""
-    if role not in GROUP_ROLES:
-        raise ConsortiumError(f"role must be one of {', '.join(GROUP_ROLES)}, got {role!r}")
+    role = parse_role(role)
     with engine.begin() as connection:
         group = _group(connection, group_id)
         found = load_tender(connection, group["notice_id"])
@@ -137,7 +136,9 @@ def remove_firm(engine: Engine, *, group_id: int, member_id: int) -> GroupView:
         ).rowcount
         if not removed:
             raise ConsortiumError(f"member {member_id} is not in group {group_id}")
-        _event(connection, group_id, "firm-removed", {"member_id": member_id}, utcnow())
+        names = catalogues(connection, [member_id])
+        detail = {"member_id": member_id, "name": names[member_id].name if member_id in names else None}
+        _event(connection, group_id, "firm-removed", detail, utcnow())
     return group_view(engine, group_id=group_id)
 
 
@@ -169,20 +170,27 @@ def add_note(engine: Engine, *, group_id: int, text: str, at: datetime | date | 
 
 
 def _coverage(
-    tender: Tender, firms: Sequence[sa.RowMapping], competences: Mapping[int, Competences], names: Mapping[int, str]
+    tender: Tender,
+    firms: Sequence[sa.RowMapping],
+    competences: Mapping[int, Competences],
+    names: Mapping[int, str],
+    interested: Mapping[int, InterestRecord],
 ) -> list[GroupLot]:
+    """Lot by lot, the group's firms that take it and which of its codes they cover; a code a firm said
+    it lacks on the tender is not covered by it, whatever its catalogue says."""
     result = []
     for lot in tender.lots:
         taking = [f for f in firms if not f["lots"] or lot.key in f["lots"]]
         requirements = []
         for code in lot.cpv:
-            full = [
-                f for f in taking if any(covers(c, code) for c in competences.get(f["member_id"], Competences()).cpv)
-            ]
-            part = [
+            doing = [
                 f
                 for f in taking
-                if f not in full and any(covers(code, c) for c in competences.get(f["member_id"], Competences()).cpv)
+                if not any(covers(c, code) or covers(code, c) for c in _lacked(interested, f["member_id"]))
+            ]
+            full = [f for f in doing if any(covers(c, code) for c in _cpv(competences, f["member_id"]))]
+            part = [
+                f for f in doing if f not in full and any(covers(code, c) for c in _cpv(competences, f["member_id"]))
             ]
             requirements.append(
                 Requirement(
@@ -195,7 +203,11 @@ def _coverage(
         if lot.cpv:
             covered = bool(taking) and all(r.covered_by for r in requirements)
         else:
-            covered = any(serves(competences.get(f["member_id"], Competences()), lot.need) for f in taking)
+            covered = any(
+                serves(competences.get(f["member_id"], Competences()), lot.need)
+                and not lacks_part(interested.get(f["member_id"]), lot)
+                for f in taking
+            )
         result.append(
             GroupLot(
                 lot_id=lot.id,
@@ -206,6 +218,15 @@ def _coverage(
             )
         )
     return result
+
+
+def _cpv(competences: Mapping[int, Competences], member_id: int) -> tuple[str, ...]:
+    return competences.get(member_id, Competences()).cpv
+
+
+def _lacked(interested: Mapping[int, InterestRecord], member_id: int) -> tuple[str, ...]:
+    record = interested.get(member_id)
+    return record.lacks_cpv if record else ()
 
 
 def _firm_competences(
@@ -263,18 +284,10 @@ def group_view(engine: Engine, *, group_id: int, suggestions: int = SUGGESTIONS)
         group = _group(connection, group_id)
         found = load_tender(connection, group["notice_id"])
         firms = _firms(connection, group_id)
-        history = (
-            connection.execute(
-                sa.select(group_event_table)
-                .where(group_event_table.c.group_id == group_id)
-                .order_by(group_event_table.c.id)
-            )
-            .mappings()
-            .all()
-        )
+        history = _history(connection, group_id)
         competences, interested = _firm_competences(connection, found, [f["member_id"] for f in firms])
         names = {m: c.name for m, c in catalogues(connection, [f["member_id"] for f in firms]).items()}
-        lots = _coverage(found, firms, competences, names)
+        lots = _coverage(found, firms, competences, names, interested)
         gaps, pool = _suggestions(connection, found, lots, firms, competences, interested, suggestions)
         details = firm_summaries(connection, {r.member_id for gap in gaps for r in gap.ranked})
         pseudonym_names = pseudonyms(connection, found, interested)
@@ -298,7 +311,51 @@ def group_view(engine: Engine, *, group_id: int, suggestions: int = SUGGESTIONS)
         lots=lots,
         uncovered_lots=[lot.lot_id for lot in lots if not lot.covered],
         suggestions=staff_lots(gaps, details, interested, pseudonym_names, pool.competences),
-        history=[GroupEventView(at=e["at"], kind=e["kind"], detail=e["detail"]) for e in history],
+        history=history,
+    )
+
+
+def _history(connection: Connection, group_id: int) -> list[GroupEventView]:
+    """The group's events in order, each firm by the name recorded with the event (its present name for
+    older events that recorded only its id)."""
+    rows = (
+        connection.execute(
+            sa.select(group_event_table)
+            .where(group_event_table.c.group_id == group_id)
+            .order_by(group_event_table.c.id)
+        )
+        .mappings()
+        .all()
+    )
+    ids = {row["detail"].get("member_id") for row in rows if row["detail"]} - {None}
+    present = {member: firm.name for member, firm in catalogues(connection, ids).items()}
+    return [_event_view(row, present) for row in rows]
+
+
+def _event_view(row: sa.RowMapping, present: Mapping[int, str]) -> GroupEventView:
+    detail: dict[str, Any] = row["detail"] or {}
+    at: datetime = row["at"] if row["at"].tzinfo is None else row["at"].astimezone(UTC)
+    match row["kind"]:
+        case "created":
+            return GroupEventView(at=at, kind="created", tender=detail.get("tender"), text=detail.get("name"))
+        case "status":
+            return GroupEventView(
+                at=at,
+                kind="status",
+                status_from=detail.get("from"),
+                status_to=detail.get("to"),
+                text=detail.get("note"),
+            )
+        case "note":
+            return GroupEventView(at=at, kind="note", text=detail.get("text"))
+    member_id: int | None = detail.get("member_id")
+    return GroupEventView(
+        at=at,
+        kind=row["kind"],
+        member_id=member_id,
+        firm=detail.get("name") or present.get(member_id or 0) or f"member {member_id}",
+        role=detail.get("role"),
+        lots=list(detail.get("lots") or []),
     )
 
 
@@ -314,9 +371,9 @@ def group_summaries(connection: Connection, tender: Tender) -> list[GroupSummary
     summaries = []
     for group in groups:
         firms = _firms(connection, group["id"])
-        competences, _ = _firm_competences(connection, tender, [f["member_id"] for f in firms])
+        competences, interested = _firm_competences(connection, tender, [f["member_id"] for f in firms])
         names = {f["member_id"]: str(f["member_id"]) for f in firms}
-        lots = _coverage(tender, firms, competences, names)
+        lots = _coverage(tender, firms, competences, names, interested)
         summaries.append(
             GroupSummary(
                 id=group["id"],

@@ -7,7 +7,6 @@ its own entry, its reveal requests, and the firms revealed to it on this tender;
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import get_args
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -27,14 +26,13 @@ from .views import (
     OutgoingRequest,
     OwnInterest,
     RevealedFirm,
-    Role,
     StaffEntry,
     StaffReveal,
     StaffTenderView,
     TenderInfo,
+    parse_role,
 )
 
-ROLES: tuple[str, ...] = get_args(Role)
 MAX_DECLARED = 50
 _LEGAL_FORMS = frozenset(
     words("sa srl sprl sc scrl scs snc sas sasu sarl eurl sa nv bv bvba cv cvba vof gmbh ag ltd llc inc plc asbl vzw")
@@ -71,8 +69,7 @@ def record_interest(
 ) -> OwnInterest:
     """Flag a tender (or some of its lots: then they replace the lots flagged before) with a role, what
     the firm brings and lacks (CPV codes or keywords), and whether it seeks partners."""
-    if role not in ROLES:
-        raise ConsortiumError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    role = parse_role(role)
     if note is not None and len(note) > 500:
         raise ConsortiumError("note: at most 500 characters")
     with engine.begin() as connection:

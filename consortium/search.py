@@ -1,6 +1,9 @@
 """Partner search: for a tender and a member, the firms that have what the member lacks, lot by lot.
 
-A member sees the interested firms only, by pseudonym; staff see every active firm, by name. Firms are
+A member sees the interested firms only, by pseudonym, and only what each wrote on its interest in the
+tender (brings, lacks, role, lots): their catalogues rank them, but are never quoted, since in a cluster of
+180 firms a few codes, regions and words single one out. Staff see every active firm, by name. A firm is
+never proposed for what it said it lacks on the tender, and one that flagged a lot is proposed for it. Firms are
 found through an index of competences by CPV prefix and word (`CompetenceIndex`, kept between searches
 until a member or a catalogue changes), so a search among thousands of firms touches only the few that
 can answer, with the same answer as a plain scan measuring every firm (`Scan`, `competences.coverage`).
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,7 +35,6 @@ from .competences import (
     gap,
     in_region,
     phrase_in,
-    serves,
     words,
 )
 from .errors import ConsortiumError
@@ -170,47 +172,90 @@ def _label(code: str) -> str:
     return f" ({label})" if label else ""
 
 
+def lacks_part(record: InterestRecord | None, lot: Lot) -> bool:
+    """Whether a firm said it lacks part of a lot: a code related to one of the lot's, or words of its title."""
+    if record is None:
+        return False
+    phrases = (p for p in (words(k) for k in record.lacks_keywords) if p)
+    return any(_related(c, lot) for c in record.lacks_cpv) or any(phrase_in(p, lot.need.text) for p in phrases)
+
+
+def takes_on(record: InterestRecord, lot: Lot) -> bool:
+    """A firm takes a lot on when it flagged it (or the whole tender) and did not say it lacks part of it."""
+    return record.takes(lot.key) and not lacks_part(record, lot)
+
+
+def refrained(found: Coverage, record: InterestRecord | None) -> Coverage:
+    """What a firm fills of a gap, less what it said it lacks on this tender: its word on the tender wins
+    over a catalogue that claims more."""
+    if record is None or not (record.lacks_cpv or record.lacks_keywords):
+        return found
+    lacked = [p for p in (words(k) for k in record.lacks_keywords) if p]
+
+    def lacks_code(code: str) -> bool:
+        return any(covers(c, code) or covers(code, c) for c in record.lacks_cpv)
+
+    def lacks_phrase(phrase: Phrase) -> bool:
+        return any(phrase_in(p, phrase) or phrase_in(phrase, p) for p in lacked)
+
+    return Coverage(
+        full=[c for c in found.full if not lacks_code(c)],
+        partial=[c for c in found.partial if not lacks_code(c)],
+        text=[p for p in found.text if not lacks_phrase(p)],
+        lacked=[p for p in found.lacked if not lacks_phrase(p)],
+    )
+
+
+def _filling(pool: Pool, wanted: Gap, interested: Mapping[int, InterestRecord]) -> dict[int, Coverage]:
+    """The firms of `pool` that fill part of a gap with what they do not say they lack, and how."""
+    found = {member: refrained(c, interested.get(member)) for member, c in pool.matcher.matching(wanted).items()}
+    return {member: c for member, c in found.items() if c}
+
+
 def rank(
     tender: Tender,
     *,
     own: Competences,
     own_interest: InterestRecord | None,
     pool: Pool,
+    told: Pool | None = None,
     interested: Mapping[int, InterestRecord],
     order: Mapping[int, str] | None,
     lots: Sequence[Lot],
     limit: int,
 ) -> list[LotResult]:
-    """For each of `lots` where `own` lacks something, the firms of `pool` that fill it, best first.
+    """For each of `lots` where `own` lacks something, the firms that fill it, best first.
 
-    The score is the share of lacking codes covered (a part counts half), plus for the lot's words, the
-    words the member lacks, an interest in the lot, seeking partners, a complementary role and working
-    in the lot's place. Ties go by `order` (pseudonyms for a member, so the order says nothing of who),
-    or for staff (None) by member id, the order firms joined.
+    `told` is what may be said of each firm: for a member, what the firms declared on the tender; for staff
+    (None), the pool itself. A firm is proposed when what may be said of it fills part of the gap, or when
+    it takes the lot on (`takes_on`); reasons quote only that. The score, from `pool` (catalogues
+    included), is the share of lacking codes covered (a part counts half), plus for the lot's words, the
+    words the member lacks, an interest in the lot, seeking partners, a complementary role and working in
+    the lot's place. Ties go by `order` (pseudonyms for a member, so the order says nothing of who), or for
+    staff (None) by member id, the order firms joined.
     """
     lacks_cpv = own_interest.lacks_cpv if own_interest else ()
     lacks_keywords = list(own_interest.lacks_keywords) if own_interest else []
     lacked_phrases = [p for p in (words(k) for k in lacks_keywords) if p]
     own_role = own_interest.role if own_interest else None
+    said = told or pool
     results = []
     for lot in lots:
         wanted = gap(own, lot.need, lacks_cpv=placed_lacks(tender, lot, lacks_cpv), lacks=lacked_phrases)
         if not wanted:
             continue
-        found = pool.matcher.matching(wanted)
-        extra = {
-            member: 0.3 * record.takes(lot.key) + 0.2 * record.seeks_partners + 0.2 * _complements(own_role, record)
-            for member, record in interested.items()
-        }
-        codes, places, competences = len(wanted.cpv), lot.need.places, pool.competences
+        found = _filling(pool, wanted, interested)
+        quoted = found if told is None else _filling(told, wanted, interested)
+        proposed = set(quoted) | {member for member, record in interested.items() if takes_on(record, lot)}
+        codes, places, nothing = len(wanted.cpv), lot.need.places, Competences()
         scores = {
             member: round(
-                measured.score(codes)
-                + extra.get(member, 0.0)
-                + 0.2 * bool(in_region(competences[member].regions, places)),
+                (found[member].score(codes) if member in found else 0.0)
+                + _extra(lot, own_role, interested.get(member))
+                + 0.2 * bool(in_region(pool.competences.get(member, nothing).regions, places)),
                 3,
             )
-            for member, measured in found.items()
+            for member in proposed
         }
         if order is None:
             best = heapq.nsmallest(limit, scores, key=lambda member: (-scores[member], member))
@@ -220,13 +265,19 @@ def rank(
             Ranked(
                 member,
                 scores[member],
-                _reasons(lot, wanted, found[member], lacks_keywords)
-                + _context(lot, interested.get(member), own_role, pool.competences[member]),
+                _reasons(lot, wanted, quoted.get(member, Coverage()), lacks_keywords)
+                + _context(lot, interested.get(member), own_role, said.competences.get(member, nothing)),
             )
             for member in best
         ]
         results.append(LotResult(lot, wanted, lacks_keywords, ranked))
     return results
+
+
+def _extra(lot: Lot, own_role: str | None, record: InterestRecord | None) -> float:
+    if record is None:
+        return 0.0
+    return 0.3 * record.takes(lot.key) + 0.2 * record.seeks_partners + 0.2 * _complements(own_role, record)
 
 
 def _complements(own_role: str | None, record: InterestRecord) -> bool:
@@ -249,16 +300,14 @@ def _context(lot: Lot, record: InterestRecord | None, own_role: str | None, firm
     return reasons
 
 
-def uncovered_lots(
-    tender: Tender, interested: Mapping[int, InterestRecord], competences: Mapping[int, Competences]
-) -> list[str]:
-    """Lots that no interested firm both flagged and has a competence for (`competences` has what the
-    firms declared merged in)."""
-    firms = {member: competences.get(member) or declared(record) for member, record in interested.items()}
+def uncovered_lots(tender: Tender, interested: Mapping[int, InterestRecord], taken: Collection[str] = ()) -> list[str]:
+    """Lots no interested firm has taken on (`takes_on`), nor the searching member (`taken`: the keys of
+    the lots it flagged and lacks nothing of). Only what the firms declared counts, which every member reads
+    in the entries: the list tells nothing of a catalogue."""
     return [
         lot.id
         for lot in tender.lots
-        if not any(record.takes(lot.key) and serves(firms[member], lot.need) for member, record in interested.items())
+        if lot.key not in taken and not any(takes_on(record, lot) for record in interested.values())
     ]
 
 
@@ -384,19 +433,19 @@ def partner_search(
             connection, found, member_id, everyone=False, matcher=matcher
         )
         names = pseudonyms(connection, found, interested)
+    said = {member: declared(record) for member, record in interested.items()}
     lots = _scope(found, own_interest)
     results = rank(
         found,
         own=own,
         own_interest=own_interest,
         pool=pool,
+        told=Pool(said, (matcher or CompetenceIndex)(said)),
         interested=interested,
         order=names,
         lots=lots,
         limit=limit,
     )
-    everyone = {**interested, **({member_id: own_interest} if own_interest else {})}
-    every_competence = {**pool.competences, member_id: own}
     return MemberPartnerSearch(
         tender=TenderInfo.of(found),
         lots=[
@@ -408,7 +457,6 @@ def partner_search(
                 candidates=[
                     MemberCandidate(
                         pseudonym=names[r.member_id],
-                        score=r.score,
                         reasons=r.reasons,
                         role=interested[r.member_id].role,  # type: ignore[arg-type]
                         interested_in_lot=interested[r.member_id].takes(result.lot.key),
@@ -420,13 +468,21 @@ def partner_search(
             for result in results
         ],
         covered_lots=_covered(lots, results),
-        uncovered_lots=uncovered_lots(found, everyone, every_competence),
+        uncovered_lots=uncovered_lots(found, interested, _taken(lots, results, own_interest)),
     )
 
 
 def _covered(lots: Sequence[Lot], results: Sequence[LotResult]) -> list[str]:
     lacking = {result.lot.key for result in results}
     return [lot.id for lot in lots if lot.key not in lacking]
+
+
+def _taken(lots: Sequence[Lot], results: Sequence[LotResult], own_interest: InterestRecord | None) -> set[str]:
+    """The keys of the lots the searching member takes on: flagged, and lacking nothing there."""
+    if own_interest is None:
+        return set()
+    lacking = {result.lot.key for result in results}
+    return {lot.key for lot in lots if lot.key not in lacking and takes_on(own_interest, lot)}
 
 
 def staff_partner_search(
@@ -460,15 +516,13 @@ def staff_partner_search(
         details = firm_summaries(connection, shown | ({member_id} if member_id is not None else set()))
     if member_id is not None and member_id not in details:
         raise ConsortiumError(f"no member {member_id}")
-    everyone = {**interested, **({member_id: own_interest} if own_interest and member_id is not None else {})}
-    every_competence = {**pool.competences, **({member_id: own} if member_id is not None else {})}
     return StaffPartnerSearch(
         tender=TenderInfo.of(found),
         member_id=member_id,
         name=details[member_id].name if member_id is not None else None,
         lots=staff_lots(results, details, interested, names, pool.competences),
         covered_lots=_covered(lots, results),
-        uncovered_lots=uncovered_lots(found, everyone, every_competence),
+        uncovered_lots=uncovered_lots(found, interested, _taken(lots, results, own_interest)),
     )
 
 
@@ -495,7 +549,7 @@ def staff_lots(
                     score=r.score,
                     reasons=r.reasons,
                     role=interested[r.member_id].role if r.member_id in interested else None,
-                    regions=list(pool[r.member_id].regions),
+                    regions=list(pool[r.member_id].regions) if r.member_id in pool else [],
                     certifications=details[r.member_id].certifications,
                     size_band=details[r.member_id].size_band,
                 )

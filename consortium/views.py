@@ -9,18 +9,41 @@ shapes (`Staff*`, `CatalogueView`, `GroupView`) carry identities and are never g
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
+from .errors import ConsortiumError
 from .pseudonyms import PATTERN
 from .tenders import Tender
 
 PseudonymText = Annotated[str, StringConstraints(pattern=f"^{PATTERN}$")]
 CpvCode = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
 Keyword = Annotated[str, StringConstraints(max_length=100)]
-Role = Literal["lead", "partner", "subcontractor"]
-GroupRole = Literal["lead", "co-contractor", "subcontractor"]
+RoleName = Literal["lead", "partner", "subcontractor"]
+ROLES: tuple[str, ...] = get_args(RoleName)
+ROLE_ALIASES = {"co-contractor": "partner"}
+"""Older spellings, still accepted and read: partner groups once called a partner a co-contractor."""
+
+
+def canonical_role(value: object) -> object:
+    """A role as written anywhere (a member's option, a group row of older data) in the one vocabulary."""
+    if not isinstance(value, str):
+        return value
+    folded = value.strip().casefold()
+    return ROLE_ALIASES.get(folded, folded)
+
+
+def parse_role(text: str) -> RoleName:
+    """The role a member or staff typed; an unknown role is an error that lists the roles."""
+    role = canonical_role(text)
+    if role not in ROLES:
+        raise ConsortiumError(f"role must be {', '.join(ROLES[:-1])} or {ROLES[-1]}, not {text!r}")
+    return role  # type: ignore[return-value]
+
+
+Role = Annotated[RoleName, BeforeValidator(canonical_role)]
+"""lead, partner or subcontractor: in an interest and in a partner group alike (docs/users.md)."""
 GroupStatus = Literal["forming", "submitted", "won", "lost"]
 RequestState = Literal["pending", "revealed"]
 """What an asker may know of its request: a refusal reads as `pending`."""
@@ -227,11 +250,15 @@ class CatalogueView(PublicModel):
 
 
 class MemberCandidate(PublicModel):
-    """A firm that could fill a member's gap on a lot, by pseudonym; reasons quote only the tender."""
+    """A firm that could fill a member's gap on a lot, by pseudonym, best first.
+
+    Only what the firm wrote on its interest in this tender (brings, lacks, role, lots) is shown: its
+    catalogue helps to rank, but no score, reason or region here comes from it.
+    """
 
     pseudonym: PseudonymText
-    score: float
     reasons: list[str]
+    """In the tender's words and the member's own, about what the firm declared on the tender."""
     role: Role
     interested_in_lot: bool
     seeks_partners: bool
@@ -256,7 +283,9 @@ class MemberPartnerSearch(PublicModel):
     covered_lots: list[str]
     """Lots where the member lacks nothing."""
     uncovered_lots: list[str]
-    """Lots that no interested firm (the member included) both flagged and has a competence for."""
+    """Lots no interested firm has taken on: flagged (or the whole tender) without saying it lacks part of
+    them, as every member reads in the entries; the member itself takes on a lot it flagged and lacks nothing
+    of."""
 
 
 class StaffCandidate(PublicModel):
@@ -311,7 +340,7 @@ class RevealNotification(PublicModel):
 class GroupFirm(PublicModel):
     member_id: int
     name: str
-    role: GroupRole
+    role: Role
     lots: list[str]
     """Lot ids; empty for every lot."""
 
@@ -332,10 +361,40 @@ class GroupLot(PublicModel):
     """A firm of the group takes the lot, and every code it requires is covered by one of them."""
 
 
+GroupEventKind = Literal["created", "firm-added", "firm-changed", "firm-removed", "status", "note"]
+
+
 class GroupEventView(PublicModel):
+    """One step of a group's history, its parts named (a page translates them; `describe` is English)."""
+
     at: datetime
-    kind: str
-    detail: dict[str, Any]
+    kind: GroupEventKind
+    firm: str | None = None
+    """The firm added, changed or removed."""
+    member_id: int | None = None
+    role: Role | None = None
+    lots: list[str] = []
+    """Lot ids the firm takes; empty for the whole tender."""
+    tender: str | None = None
+    status_from: GroupStatus | None = None
+    status_to: GroupStatus | None = None
+    text: str | None = None
+    """The group's name when created, a note, or the note given with a status."""
+
+    def describe(self) -> str:
+        lots = f"lots {', '.join(self.lots)}" if self.lots else "the whole tender"
+        match self.kind:
+            case "created":
+                return f"group created for {self.tender}: {self.text}"
+            case "firm-added":
+                return f"{self.firm} added as {self.role}, {lots}"
+            case "firm-changed":
+                return f"{self.firm} now {self.role}, {lots}"
+            case "firm-removed":
+                return f"{self.firm} removed"
+            case "status":
+                return f"{self.status_from} → {self.status_to}" + (f": {self.text}" if self.text else "")
+        return f"note: {self.text}"
 
 
 class GroupView(PublicModel):

@@ -8,7 +8,7 @@ may see. A member is named by its id or its name.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -23,9 +23,11 @@ if TYPE_CHECKING:  # imported in the commands' bodies, so that `pib --help` load
         AnonymousEntry,
         CatalogueView,
         GroupView,
+        MemberCandidate,
         MemberPartnerSearch,
         MemberTenderView,
         OwnInterest,
+        StaffCandidate,
         StaffEntry,
         StaffPartnerSearch,
         StaffTenderView,
@@ -206,6 +208,15 @@ def interests(source_id: SourceId, as_member: AsMember = None, as_json: Json = F
             _show(staff_view(engine, tender=source_id), as_json, _staff_view_lines)
 
 
+def _candidate_line(place: int, candidate: MemberCandidate | StaffCandidate) -> str:
+    """A member reads the order only: the score also weighs the firms' catalogues, which it may not read."""
+    from consortium.views import MemberCandidate
+
+    if isinstance(candidate, MemberCandidate):
+        return f"  {place}. {candidate.pseudonym}: {'; '.join(candidate.reasons)}"
+    return f"  {candidate.score:.2f} [{candidate.member_id}] {candidate.name}: {'; '.join(candidate.reasons)}"
+
+
 def partners(
     source_id: SourceId,
     as_member: AsMember = None,
@@ -215,7 +226,6 @@ def partners(
 ) -> None:
     """Partner search, lot by lot: the firms that have what a member lacks, and the lots nobody covers."""
     from consortium.services import partner_search, staff_partner_search
-    from consortium.views import MemberCandidate
 
     engine = _engine()
     found: MemberPartnerSearch | StaffPartnerSearch
@@ -232,14 +242,13 @@ def partners(
     for lot in found.lots:
         lacking = [*lot.lacking_cpv, *lot.lacking_keywords]
         lines.append(f"lot {lot.lot_id}" + (f" (lacking {', '.join(lacking)})" if lacking else ""))
-        for c in lot.candidates:
-            who = c.pseudonym if isinstance(c, MemberCandidate) else f"[{c.member_id}] {c.name}"
-            lines.append(f"  {c.score:.2f} {who}: {'; '.join(c.reasons)}")
-        if not lot.candidates:
+        candidates: Sequence[MemberCandidate | StaffCandidate] = lot.candidates
+        lines += [_candidate_line(place, c) for place, c in enumerate(candidates, 1)]
+        if not candidates:
             lines.append("  no firm found")
     if found.covered_lots:
         lines.append(f"lacking nothing in lots {', '.join(found.covered_lots)}")
-    lines.append(f"lots no interested firm covers yet: {', '.join(found.uncovered_lots) or 'none'}")
+    lines.append(f"lots no interested firm takes on yet: {', '.join(found.uncovered_lots) or 'none'}")
     typer.echo("\n".join(lines))
 
 
@@ -300,9 +309,11 @@ def _group_lines(view: GroupView) -> list[str]:
             by = ", ".join(r.covered_by) or (f"partly {', '.join(r.partly_by)}" if r.partly_by else "nobody")
             lines.append(f"      CPV {r.cpv} {r.label or ''}: {by}")
     for gap in view.suggestions:
-        lines.append(f"  suggestions for lot {gap.lot_id}:")
+        lines.append(f"  suggestions for lot {gap.lot_id}:" + ("" if gap.candidates else " none"))
         lines += [f"      {c.score:.2f} [{c.member_id}] {c.name}: {'; '.join(c.reasons)}" for c in gap.candidates]
-    lines += [f"  {e.at:%Y-%m-%d} {e.kind} {e.detail}" for e in view.history]
+    if view.history:
+        lines.append("  history:")
+    lines += [f"  {e.at:%Y-%m-%d %H:%M}  {e.describe()}" for e in view.history]
     return lines
 
 
@@ -321,7 +332,7 @@ def groups_create(
 def groups_add(
     group: int,
     member: Member,
-    role: Annotated[str, typer.Option(help="lead (mandataire), co-contractor or subcontractor.")],
+    role: Annotated[str, typer.Option(help="lead (mandataire), partner or subcontractor.")],
     lot: Lots = None,
     as_json: Json = False,
 ) -> None:

@@ -7,6 +7,11 @@ Names and addresses are strings that cannot occur by chance (a `Q` and consonant
 (no CPV code, count or date contains them), so finding one in an output is a leak. Then every firm is
 renamed, and each member's view must be the same but for the names of the firms revealed to it: the view
 does not depend on who the others are, not even through its order.
+
+A pseudonymous firm is known to the others by what it wrote on its interest only: its catalogue (codes,
+regions, keywords) ranks it in a partner search but is never shown. So a catalogue keyword (a `Z` and
+consonants) is never in a member's output, and when the other firms' catalogues are all replaced, a
+member's partner search shows the same firms with the same reasons, lot by lot, only perhaps in another order.
 """
 
 from __future__ import annotations
@@ -57,6 +62,10 @@ class Firm:
     id: int
     name: str
     email: str
+    catalogue: dict[str, list[str]] = field(default_factory=dict)
+    """What the members file and the catalogue say it does: `cpv`, `keywords`, `regions`."""
+    secret: str = ""
+    """A keyword of its catalogue that no one else has."""
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -83,6 +92,13 @@ interest_plans = st.fixed_dictionaries(
         "lacks": st.lists(st.sampled_from(VOCABULARY), max_size=2, unique=True),
     }
 )
+catalogues = st.fixed_dictionaries(
+    {
+        "cpv": st.lists(st.sampled_from([*CODES, "45000000", "45316000", "77300000", "72000000"]), max_size=3),
+        "keywords": st.lists(st.sampled_from([*VOCABULARY, "voirie et réseaux", "tension"]), max_size=3),
+        "regions": st.lists(st.sampled_from(["BE3", "BE32", "BE1", "FR"]), max_size=2),
+    }
+)
 clusters = st.integers(2, 5).flatmap(
     lambda n: st.fixed_dictionaries(
         {
@@ -106,6 +122,8 @@ clusters = st.integers(2, 5).flatmap(
                 max_size=2 * n,
             ),
             "withdrawals": st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from(TENDERS)), max_size=n),
+            "catalogues": st.lists(st.tuples(catalogues, catalogues), min_size=n, max_size=n),
+            "observer": st.integers(0, n - 1),
         }
     )
 )
@@ -146,9 +164,6 @@ def _member_outputs(engine: Engine, firms: list[Firm], outputs: Outputs) -> dict
             view = member_view(engine, tender=tender, member_id=firm.id)
             assert [e.pseudonym for e in view.entries] == sorted(e.pseudonym for e in view.entries)
             search = partner_search(engine, tender=tender, member_id=firm.id)
-            for lot in search.lots:
-                order = [(-c.score, c.pseudonym) for c in lot.candidates]
-                assert order == sorted(order), "firms of equal score must be in pseudonym order"
             views[(firm.id, tender)] = view.model_dump_json() + search.model_dump_json()
             outputs.add(firm.id, tender, views[(firm.id, tender)], allowed[(firm.id, tender)] | {firm.id})
     return views
@@ -193,7 +208,13 @@ def _check(engine: Engine, cluster: dict) -> None:  # type: ignore[type-arg]
     _reset(engine)
     n = len(cluster["ids"])
     firms = [
-        Firm(member_id, f"Q{cluster['tokens'][i]}", f"{cluster['tokens'][n + i]}@{cluster['tokens'][i]}.example")
+        Firm(
+            member_id,
+            f"Q{cluster['tokens'][i]}",
+            f"{cluster['tokens'][n + i]}@{cluster['tokens'][i]}.example",
+            catalogue=cluster["catalogues"][i][0],
+            secret=f"Z{cluster['tokens'][i]}",
+        )
         for i, member_id in enumerate(cluster["ids"])
     ]
     for firm, cpv in zip(firms, cluster["cpv"], strict=True):
@@ -204,6 +225,7 @@ def _check(engine: Engine, cluster: dict) -> None:  # type: ignore[type-arg]
             references=[f"{firm.name} built the bridge of {firm.email}"],
             certifications=[f"{firm.name} ISO 9001"],
         )
+        _set_competences(engine, firm, firm.catalogue, [*firm.catalogue["keywords"], firm.secret])
     outputs = Outputs()
     for index, tender, plan in cluster["interests"]:
         firm = firms[index]
@@ -259,6 +281,12 @@ def _check(engine: Engine, cluster: dict) -> None:  # type: ignore[type-arg]
                     for secret in firm.secrets:
                         assert secret not in text, f"member {member} can read {secret!r} of firm {firm.id}"
 
+    for (member, _tender), texts in outputs.seen.items():
+        for text, _ in texts:
+            for firm in firms:
+                assert firm.id == member or firm.secret not in text, f"member {member} reads a catalogue keyword"
+    _catalogues_only_rank(engine, firms, firms[cluster["observer"]], [other for _, other in cluster["catalogues"]])
+
     for firm in firms:
         names = [pseudonyms[(firm.id, t)] for t in TENDERS if (firm.id, t) in pseudonyms]
         assert len(set(names)) == len(names), f"firm {firm.id} has the same pseudonym on two tenders"
@@ -283,6 +311,37 @@ def _check(engine: Engine, cluster: dict) -> None:  # type: ignore[type-arg]
             pattern = "|".join(re.escape(old) for old in sorted(new_names, key=len, reverse=True))
             text = re.sub(pattern, partial(_renamed, new_names), text)
         assert after[(member, tender)] == text, f"member {member}'s view of {tender} changed with others' names"
+
+
+def _set_competences(engine: Engine, firm: Firm, competences: dict[str, list[str]], keywords: list[str]) -> None:
+    """A firm's members-file competences, and its catalogue's keywords."""
+    with engine.begin() as connection:
+        connection.execute(member_table.update().where(member_table.c.id == firm.id).values(competences=competences))
+    set_catalogue(engine, member_id=firm.id, keywords=keywords)
+
+
+def _shown(engine: Engine, member: int, tender: str) -> dict:  # type: ignore[type-arg]
+    """A member's partner search with each lot's firms in pseudonym order: what it shows, not how it ranks."""
+    shown = partner_search(engine, tender=tender, member_id=member).model_dump(mode="json")
+    for lot in shown["lots"]:
+        lot["candidates"].sort(key=lambda candidate: candidate["pseudonym"])
+    return shown
+
+
+def _catalogues_only_rank(engine: Engine, firms: list[Firm], firm: Firm, others: list[dict[str, list[str]]]) -> None:
+    """With every other firm's catalogue replaced, `firm` sees the same firms saying the same things (one
+    member per cluster: the clusters vary it)."""
+    before = {tender: _shown(engine, firm.id, tender) for tender in TENDERS}
+    for other, catalogue in zip(firms, others, strict=True):
+        if other is not firm:
+            _set_competences(engine, other, catalogue, [])
+    for tender in TENDERS:
+        assert _shown(engine, firm.id, tender) == before[tender], (
+            f"member {firm.id}'s partner search on {tender} shows what the other firms' catalogues say"
+        )
+    for other in firms:
+        if other is not firm:
+            _set_competences(engine, other, other.catalogue, [*other.catalogue["keywords"], other.secret])
 
 
 def _renamed(new_names: dict[str, str], found: re.Match[str]) -> str:

@@ -94,7 +94,7 @@ def test_reveal_and_groups_from_the_command_line(pib: typer.Typer) -> None:
 
     group = json.loads(run(pib, "groups", "create", THREE_LOTS_ID, "--name", "Trixes", "--json"))
     run(pib, "groups", "add", str(group["id"]), "Studio Films", "--role", "lead", "--lot", "1")
-    shown = run(pib, "groups", "add", str(group["id"]), "2", "--role", "co-contractor", "--lot", "2")
+    shown = run(pib, "groups", "add", str(group["id"]), "2", "--role", "partner", "--lot", "2")
     assert "lot LOT-0003 Title vol3: NOT covered (no firm takes it)" in shown
     run(pib, "groups", "status", str(group["id"]), "submitted", "--date", "2026-02-10")
     assert run(pib, "groups", "list") == f"#{group['id']} Trixes: submitted, 2 firms, lots not covered: LOT-0003\n"

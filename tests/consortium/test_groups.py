@@ -45,7 +45,7 @@ def test_a_group_covering_every_lot_of_a_recorded_three_lot_notice(engine: Engin
     assert group.uncovered_lots == ["LOT-0001", "LOT-0002", "LOT-0003"]
 
     add_firm(engine, group_id=group.id, member_id=cluster["films"], role="lead", lots=["LOT-0001"])
-    add_firm(engine, group_id=group.id, member_id=cluster["demolition"], role="co-contractor", lots=["2"])
+    add_firm(engine, group_id=group.id, member_id=cluster["demolition"], role="partner", lots=["2"])
     covered = add_firm(engine, group_id=group.id, member_id=cluster["clothing"], role="subcontractor", lots=["3"])
 
     assert covered.uncovered_lots == []
@@ -60,7 +60,7 @@ def test_a_group_covering_every_lot_of_a_recorded_three_lot_notice(engine: Engin
     assert requirement.label is not None and "emolition" in requirement.label
     assert [(f.name, f.role, f.lots) for f in covered.firms] == [
         ("Studio Films", "lead", ["LOT-0001"]),
-        ("Démolitions Dupont", "co-contractor", ["LOT-0002"]),
+        ("Démolitions Dupont", "partner", ["LOT-0002"]),
         ("Vêtements Pro", "subcontractor", ["LOT-0003"]),
     ]
     assert [g.uncovered_lots for g in staff_view(engine, tender=THREE_LOTS_ID).groups] == [[]]
@@ -85,7 +85,7 @@ def test_gaps_get_suggestions_interested_firms_first(engine: Engine, cluster: di
     assert [c.name for c in suggestions["LOT-0003"].candidates] == ["Vêtements Pro", "Textiles du Nord"]
     assert "Studio Films" not in {c.name for lot in view.suggestions for c in lot.candidates}
 
-    filled = add_firm(engine, group_id=group.id, member_id=cluster["builders"], role="co-contractor", lots=["2"])
+    filled = add_firm(engine, group_id=group.id, member_id=cluster["builders"], role="partner", lots=["2"])
     assert filled.uncovered_lots == ["LOT-0003"]
     assert [c.name for c in filled.suggestions[0].candidates] == ["Vêtements Pro", "Textiles du Nord"]
 
@@ -108,7 +108,7 @@ def test_a_group_goes_from_forming_to_submitted_to_won(engine: Engine, cluster: 
 
     assert won.status == "won" and won.result_at is not None
     assert [e.kind for e in won.history] == ["created", "firm-added", "note", "status", "status"]
-    assert won.history[-1].detail == {"from": "submitted", "to": "won", "note": "lots 1 and 2 awarded"}
+    assert won.history[-1].describe() == "submitted → won: lots 1 and 2 awarded"
     with pytest.raises(ConsortiumError, match="it can become nothing"):
         set_status(engine, group_id=group.id, status="lost")
     assert [(g.id, g.status) for g in list_groups(engine)] == [(group.id, "won")]
@@ -119,8 +119,8 @@ def test_bad_group_operations_say_why(engine: Engine, cluster: dict[str, int]) -
     group = create_group(engine, tender=THREE_LOTS_ID)
     with pytest.raises(ConsortiumError, match="no partner group 999"):
         group_view(engine, group_id=999)
-    with pytest.raises(ConsortiumError, match="role must be one of lead, co-contractor, subcontractor"):
-        add_firm(engine, group_id=group.id, member_id=cluster["films"], role="partner")
+    with pytest.raises(ConsortiumError, match="role must be lead, partner or subcontractor, not 'co-traitant'"):
+        add_firm(engine, group_id=group.id, member_id=cluster["films"], role="co-traitant")
     with pytest.raises(ConsortiumError, match="no lot 4"):
         add_firm(engine, group_id=group.id, member_id=cluster["films"], role="lead", lots=["4"])
     with pytest.raises(ConsortiumError, match="is not in group"):

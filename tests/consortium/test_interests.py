@@ -149,7 +149,7 @@ def test_a_source_id_at_two_sources_must_be_qualified(engine: Engine) -> None:
     ("kwargs", "message"),
     [
         ({"lots": ["7"]}, r"no lot 7 in boamp:26-1000: its lots are 1, 2, 3"),
-        ({"role": "boss"}, "role must be one of lead, partner, subcontractor"),
+        ({"role": "boss"}, "role must be lead, partner or subcontractor, not .boss."),
         ({"brings": ["alpha voirie"]}, "names your firm"),
         ({"lacks": ["x" * 101]}, "at most 100 characters"),
         ({"tender": "26-9999"}, "no notice '26-9999'"),

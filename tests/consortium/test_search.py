@@ -72,8 +72,10 @@ def test_a_member_finds_interested_firms_for_what_it_lacks(engine: Engine, tende
     works = add_member(engine, "Travaux Généraux", cpv=("45000000",))
     add_member(engine, "Lumière Bis (not interested)", cpv=("45316110",))
     record_interest(engine, member_id=roads, tender=tender, lots=["1"], role="lead", seeks_partners=True)
-    lights_entry = record_interest(engine, member_id=lights, tender=tender, lots=["2"], seeks_partners=True)
-    works_entry = record_interest(engine, member_id=works, tender=tender, role="subcontractor")
+    lights_entry = record_interest(
+        engine, member_id=lights, tender=tender, lots=["2"], seeks_partners=True, brings=["45316110"]
+    )
+    works_entry = record_interest(engine, member_id=works, tender=tender, role="subcontractor", lacks=["77310000"])
 
     found = partner_search(engine, tender=tender, member_id=roads)
 
@@ -85,20 +87,16 @@ def test_a_member_finds_interested_firms_for_what_it_lacks(engine: Engine, tende
     lot2, lot3 = found.lots
     assert (lot2.lot_id, lot2.lacking_cpv) == ("2", ["45316110"])
     assert [c.pseudonym for c in lot2.candidates] == [lights_entry.pseudonym, works_entry.pseudonym]
-    best = lot2.candidates[0]
-    assert best.reasons == [
+    # What the firm declared on the tender, never its catalogue (its region BE32, its keyword).
+    assert lot2.candidates[0].reasons == [
         "does CPV 45316110 (Installation of road lighting equipment)",
         "interested in lot 2",
         "seeks partners",
         "would join as partner",
-        "works in BE32",
     ]
-    assert lot2.candidates[1].reasons == [
-        "does CPV 45316110 (Installation of road lighting equipment)",
-        "interested in the whole tender",
-        "would join as subcontractor",
-    ]
-    assert best.score > lot2.candidates[1].score
+    # Its catalogue (45000000) covers the lot and ranks it, but it declared only an interest in the tender.
+    assert lot2.candidates[1].reasons == ["interested in the whole tender", "would join as subcontractor"]
+    # The whole tender, but it said it lacks planting: not proposed for lot 3, nor taking it on.
     assert (lot3.lot_id, [c.pseudonym for c in lot3.candidates]) == ("3", [])
     assert found.uncovered_lots == ["3"]
 
@@ -133,8 +131,8 @@ def test_words_the_member_lacks_and_lot_titles_find_firms(engine: Engine) -> Non
     lights = add_member(engine, "Lumière SRL", keywords=("Eclairage public",))
     cables = add_member(engine, "Câbles", keywords=("câblage", "basse tension"))
     record_interest(engine, member_id=roads, tender="26-4001", lacks=["câblage"])
-    light = record_interest(engine, member_id=lights, tender="26-4001", lots=["2"])
-    cable = record_interest(engine, member_id=cables, tender="26-4001", lots=["2"])
+    light = record_interest(engine, member_id=lights, tender="26-4001", lots=["2"], brings=["éclairage public"])
+    cable = record_interest(engine, member_id=cables, tender="26-4001", lots=["2"], brings=["câblage"])
 
     found = partner_search(engine, tender="26-4001", member_id=roads)
 
@@ -146,6 +144,10 @@ def test_words_the_member_lacks_and_lot_titles_find_firms(engine: Engine) -> Non
     lot2 = by_lot["2"].candidates
     assert {c.pseudonym: c.reasons[0] for c in lot2} == {
         light.pseudonym: "'Éclairage public' in lot 2",
-        cable.pseudonym: "'basse tension' in lot 2",
+        cable.pseudonym: "has 'câblage', which you lack",  # not 'basse tension': in its catalogue only
     }
-    assert found.uncovered_lots == []
+    assert found.uncovered_lots == ["1"]  # lot 2 is taken on by both; on lot 1 the member lacks 'câblage'
+    staff = {
+        c.name: c.reasons[0] for c in staff_partner_search(engine, tender="26-4001", member_id=roads).lots[1].candidates
+    }
+    assert staff["Câbles"] == "'basse tension' in lot 2"
