@@ -5,6 +5,7 @@ import importlib
 MODEL_MODULES = (
     "crawlers.store.models",
     "crawlers.store.procedures",
+    "crawlers.store.search",
     "crawlers.crawl.models",
     "watch.models",
     "notifications.models",

@@ -25,6 +25,7 @@ from ..notice import Notice
 from ..parsers import ParsedNotice
 from ..parsers.fields import buyer_zone
 from .models import LotRecord, NoticeRecord, NoticeVersion, ParseErrorRecord, RawDocument, utcnow
+from .search import index_notices
 
 BATCH_SIZE = 500
 _COMPRESSOR = zstandard.ZstdCompressor(level=1)
@@ -255,6 +256,7 @@ def _store_batch(connection: Connection, batch: Sequence[Incoming]) -> StoreSumm
     summary.stored += len(inserted)
     # Notices another process stored between our look-up and our insert: compare with what it stored.
     _update_known(connection, [p for p in unknown if (p[0].source, p[0].source_id) not in inserted], raw_ids, summary)
+    index_notices(connection, keys=[(p[0].source, p[0].source_id) for p in prepared])  # search kept in step
     return summary
 
 

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from crawlers.store.db import get_engine
+from crawlers.store.search import include_name
 from pib.models import import_all_models
 
 import_all_models()
@@ -29,6 +30,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # the search index's FTS5 table and tsvector are not models
     )
     with context.begin_transaction():
         context.run_migrations()
