@@ -9,7 +9,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from config.settings import get_settings
-from crawlers.store.db import get_engine
+from crawlers.store.db import get_engine, migration_lock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,7 +22,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    with migration_lock(url):  # two commands started at once on a new database: one migrates, the other waits
+        command.upgrade(alembic_config(url), revision)
 
 
 def ready_engine(url: str | None = None) -> Engine:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from crawlers.ingest import iter_files, parse_file
+from crawlers.store.db import get_engine
 from crawlers.store.service import error_table, notice_table, raw_table, version_table
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -92,6 +93,19 @@ def test_two_ingests_at_once_both_finish_and_store_each_notice_once(
     assert _count(engine, version_table) == versions
     [(code, stderr)] = _at_once(database_url, tmp_path, [str(tmp_path / "notices")])
     assert code == 0 and re.search(r"0 stored, 0 updated, \d+ unchanged, 0 failed", stderr), stderr
+
+
+def test_two_ingests_at_once_on_a_new_database_migrate_it_once(fresh_url: str, tmp_path: Path) -> None:
+    files = _good_files(tmp_path / "notices")[:30]
+    keys, _, _ = _expected(files)
+    names = [str(path) for path in files]
+
+    outcomes = _at_once(fresh_url, tmp_path, names, names[::-1])
+
+    for code, stderr in outcomes:
+        assert "Traceback" not in stderr, stderr
+        assert code == 0, stderr
+    assert _count(get_engine(fresh_url), notice_table) == len(keys)
 
 
 def test_bad_files_ingested_at_once_are_set_aside_once(engine: Engine, database_url: str, tmp_path: Path) -> None:
