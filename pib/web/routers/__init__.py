@@ -5,5 +5,7 @@ Adding an area is two lines here: import its module, append its `router` (HTML r
 """
 
 from . import auth, home, links
+from .staff import router as staff_router
 
 ROUTERS = [links.router, home.router, auth.router]
+ROUTERS += [staff_router]
