@@ -4,8 +4,7 @@ Adding an area is two lines here: import its module, append its `router` (HTML r
 `APIRouter(include_in_schema=False)`; the JSON API's router, with its `/api/v1` prefix, stays in the schema).
 """
 
-from . import auth, home, links
-from .staff import router as staff_router
+from . import api_interests, auth, home, links, tender
 
 ROUTERS = [links.router, home.router, auth.router]
-ROUTERS += [staff_router]
+ROUTERS += [tender.router, api_interests.router]
