@@ -23,8 +23,8 @@ install: $(STAMP)  ## create .venv and install PIB with its development tools
 run: $(STAMP)  ## the service on the embedded default (SQLite in var/, emails in var/outbox, links on 127.0.0.1:8000)
 	$(BIN)/pib serve
 
-demo: $(STAMP)  ## the whole loop offline: replay server, crawl, sample cluster, match, emails in var/demo/outbox
-	$(BIN)/pib demo
+demo: $(STAMP)  ## the whole loop offline: replay server, crawl, sample cluster, match, emails in var/demo/outbox, then the portal over it
+	$(BIN)/pib demo --serve
 
 # The browser tests drive Debian's chromium (Playwright's own browser download is not reachable).
 $(CHROMIUM):

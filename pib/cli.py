@@ -184,16 +184,29 @@ def demo(
         "var/demo"
     ),
     fixtures: Annotated[Path | None, typer.Option(help="Recorded notices to serve.")] = None,
+    serve: Annotated[bool, typer.Option(help="Then serve the portal over the demo's data until Ctrl-C.")] = False,
 ) -> None:
     """The whole loop offline: crawl the recorded notices from a local replay server, match them to a
-    sample cluster, and write the alert emails to an outbox folder."""
-    from pib.demo import RECORDED, run_demo
+    sample cluster, and write the alert emails to an outbox folder; with --serve, then the portal over them."""
+    from config.settings import get_settings
+    from pib.demo import RECORDED, run_demo, serve_demo
 
-    report = run_demo(folder=folder, fixtures=fixtures or RECORDED, say=_err)
+    settings = get_settings()
+    public_url = f"http://{settings.web_host}:{settings.web_port}"
+    report = run_demo(folder=folder, fixtures=fixtures or RECORDED, say=_err, public_url=public_url)
     typer.echo(f"\n{len(report.emails)} alert emails written to {report.outbox.resolve()}/")
     for email in report.emails[:10]:
         typer.echo(f"  {email.name}")
     typer.echo("Open them with any mail program (they are .eml files), or read them as text.")
+    if serve:
+        from pib.logging_setup import configure_logging
+
+        configure_logging()
+        try:
+            serve_demo(report, host=settings.web_host, port=settings.web_port, say=typer.echo)
+        except OSError as error:
+            typer.echo(f"pib demo --serve: cannot serve on {settings.web_host}:{settings.web_port}: {error}", err=True)
+            raise typer.Exit(1) from None
 
 
 @db_app.command("upgrade")
