@@ -137,6 +137,7 @@ def request_link(engine: Engine, *, email: str, client: str, now: datetime | Non
         if by_address >= LINKS_PER_ADDRESS_PER_HOUR or by_client >= LINKS_PER_CLIENT_PER_HOUR:
             return LinkRequest(limited=True)
         connection.execute(sa.insert(request_table).values(email=address, client=client[:64], created_at=now))
+        _forget_old(connection, now=now)
         principal = find_principal(connection, email=address)
         if principal is None:
             return LinkRequest(limited=False)
@@ -147,6 +148,14 @@ def request_link(engine: Engine, *, email: str, client: str, now: datetime | Non
             )
         )
     return LinkRequest(limited=False, principal=principal, token=token)
+
+
+def _forget_old(connection: Connection, *, now: datetime) -> None:
+    """Requests past the limits' hour, links and sessions a day past their end: nothing keeps them."""
+    day_ago = now - timedelta(days=1)
+    connection.execute(sa.delete(request_table).where(request_table.c.created_at < now - timedelta(hours=1)))
+    connection.execute(sa.delete(link_table).where(link_table.c.expires_at < day_ago))
+    connection.execute(sa.delete(session_table).where(session_table.c.expires_at < day_ago))
 
 
 LinkState = Literal["valid", "used", "expired", "unknown"]

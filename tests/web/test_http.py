@@ -47,19 +47,20 @@ def test_link_pages_come_whole_one_after_another(portal: Portal) -> None:
     host, port = portal.server.server_address
     kept_alive = http.client.HTTPConnection(host, port, timeout=10)  # a hang fails here instead of waiting
     try:
-        for _round in range(3):
+        for round_ in range(3):
             for path, shown in links:
                 for method in ("GET", "POST"):
                     status, headers, body = _exchange(kept_alive, method, path)
-                    assert status == 200, body
+                    # a verdict link acts once: once the other verdict is given it says so (409), whole too
+                    assert status == 200 or (round_ and status == 409), body
                     assert body.rstrip().endswith("</html>"), body[-200:]
-                    if method == "GET":  # the question names the tender (or the address); the answer says done
+                    if method == "GET" and not round_:  # the question names the tender (or the address)
                         assert shown in body
                     assert headers["cache-control"] == "no-store"
                 fresh = http.client.HTTPConnection(host, port, timeout=10)
                 try:
                     status, _headers, body = _exchange(fresh, "GET", path)
-                    assert status == 200 and body.rstrip().endswith("</html>")
+                    assert status in (200, 409) and body.rstrip().endswith("</html>")
                 finally:
                     fresh.close()
         status, _headers, body = _exchange(kept_alive, "GET", "/l/not-a-token")

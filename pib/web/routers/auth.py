@@ -19,6 +19,7 @@ from notifications.senders import Email, SendError, sender_from_settings
 from .. import i18n
 from ..auth import (
     LINK_LIFETIME,
+    SESSION_LIFETIME,
     Principal,
     close_all_sessions,
     close_session,
@@ -130,7 +131,7 @@ def login_confirm(request: Request, token: str, engine: EngineDep, next: Annotat
     response.set_cookie(
         SESSION_COOKIE,
         session,
-        max_age=None,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",
         secure=secure_cookies(request),
