@@ -21,7 +21,7 @@ from config.settings import Settings, get_settings
 from crawlers.store.models import utcnow
 from pib.cli import app as cli
 from pib.web.app import create_app
-from pib.web.auth import LINKS_PER_ADDRESS_PER_HOUR, link_table, session_table, token_table
+from pib.web.auth import LINKS_PER_ADDRESS_PER_HOUR, link_table, request_table, session_table, token_table
 from pib.web.deps import ApiUser, CurrentMember, StaffUser
 from tests.web.conftest import Portal, add_user
 
@@ -251,3 +251,16 @@ def test_staff_and_tokens_from_the_command_line(portal: Portal) -> None:
     client.cookies.set("pib_session", staff.cookies["pib_session"])
     assert client.get("/staff-only").json() == {"staff": "Animation@Cluster.example"}
     assert client.get("/members-only").status_code == 403
+
+
+def test_old_requests_links_and_sessions_are_forgotten(portal: Portal) -> None:
+    add_user(portal.engine, firm=FIRM, address=ADDRESS)
+    sign_in(portal)
+    long_ago = utcnow() - timedelta(days=40)
+    with portal.engine.begin() as connection:
+        for table in (link_table, session_table):
+            connection.execute(sa.update(table).values(expires_at=long_ago))
+        connection.execute(sa.update(request_table).values(created_at=long_ago))
+    ask_link(portal, portal.client())  # any later request sweeps them
+    assert count(portal.engine, session_table) == 0
+    assert count(portal.engine, link_table) == 1 and count(portal.engine, request_table) == 1  # the new ones
