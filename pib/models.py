@@ -12,6 +12,8 @@ MODEL_MODULES = (
     "consortium.models",
     "pib.job_store",
     "pib.web.models",
+    "pib.web.audit",
+    "pib.job_results",
 )
 
 

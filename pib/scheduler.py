@@ -40,6 +40,7 @@ from sqlalchemy.engine import Engine
 from config.settings import Settings, get_settings
 from crawlers.crawl.runner import CrawlReport, run_table
 from crawlers.store.db import get_engine
+from pib import job_results
 from pib.job_store import job_store
 from pib.logging_setup import local_time
 
@@ -265,6 +266,7 @@ def build_scheduler(engine: Engine, specs: list[JobSpec]) -> BackgroundScheduler
     scheduler.add_listener(
         lambda event: _on_event(scheduler, event), EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_EXECUTED
     )
+    scheduler.add_listener(job_results.listener(engine), EVENT_JOB_ERROR | EVENT_JOB_EXECUTED)  # for the dashboard
     scheduler.start(paused=True)
     wanted = {spec.id for spec in specs}
     for job in scheduler.get_jobs():

@@ -7,15 +7,60 @@ Create Date: 2026-12-04
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
+from alembic import op
+
 revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# --- staff console: audit trail and the scheduler jobs' last results (pib/web/audit.py, pib/job_results.py) ---
+
+
+def _upgrade_staff_console() -> None:
+    op.create_table(
+        "staff_audit",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("staff_email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
+        sa.Column("what", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.CheckConstraint("action IN ('view', 'change')", name="ck_staff_audit_action"),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff_user.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_staff_audit_at", "staff_audit", ["at"])
+    op.create_index("ix_staff_audit_staff_id", "staff_audit", ["staff_id"])
+    op.create_index("ix_staff_audit_what", "staff_audit", ["what"])
+    op.create_table(
+        "scheduler_job_result",
+        sa.Column("job_id", sqlmodel.sql.sqltypes.AutoString(length=191), nullable=False),
+        sa.Column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.Column("summary", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.PrimaryKeyConstraint("job_id"),
+    )
+
+
+def _downgrade_staff_console() -> None:
+    op.drop_table("scheduler_job_result")
+    op.drop_index("ix_staff_audit_what", table_name="staff_audit")
+    op.drop_index("ix_staff_audit_staff_id", table_name="staff_audit")
+    op.drop_index("ix_staff_audit_at", table_name="staff_audit")
+    op.drop_table("staff_audit")
+
+
+# --- end of staff console ---
+
+
 def upgrade() -> None:
-    pass
+    _upgrade_staff_console()
 
 
 def downgrade() -> None:
-    pass
+    _downgrade_staff_console()
