@@ -363,6 +363,8 @@ def _page(
         "page": page,
         "view": view,
         "sent": {request.pseudonym: request.state for request in view.requests_sent} if view else {},
+        "revealed": {firm.pseudonym for firm in view.revealed} if view else set(),
+        "asking": {request.pseudonym for request in view.requests_received} if view else set(),
         "verdict": verdict,
         "done": DONE.get(done or ""),
         "notice_types": NOTICE_TYPES,
