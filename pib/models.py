@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "consortium.models",
     "pib.job_store",
     "pib.web.models",
+    "pib.web.calendar",
     "pib.web.audit",
     "pib.job_results",
 )

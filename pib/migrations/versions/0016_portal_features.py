@@ -58,9 +58,36 @@ def _downgrade_staff_console() -> None:
 # --- end of staff console ---
 
 
+# --- calendar feeds: a user's secret ICS address (pib/web/calendar.py) ---
+
+
+def _upgrade_calendar() -> None:
+    op.create_table(
+        "calendar_feed",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("last_used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["member_user.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_hash"),
+        sa.UniqueConstraint("user_id"),
+    )
+
+
+def _downgrade_calendar() -> None:
+    op.drop_table("calendar_feed")
+
+
+# --- end of calendar feeds ---
+
+
 def upgrade() -> None:
     _upgrade_staff_console()
+    _upgrade_calendar()
 
 
 def downgrade() -> None:
+    _downgrade_calendar()
     _downgrade_staff_console()
