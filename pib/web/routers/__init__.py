@@ -4,7 +4,8 @@ Adding an area is two lines here: import its module, append its `router` (HTML r
 `APIRouter(include_in_schema=False)`; the JSON API's router, with its `/api/v1` prefix, stays in the schema).
 """
 
-from . import api_interests, auth, home, links, tender
+from . import api_interests, api_matches, auth, home, links, matches, profiles, tender
 
 ROUTERS = [links.router, home.router, auth.router]
 ROUTERS += [tender.router, api_interests.router]
+ROUTERS += [matches.router, profiles.router, api_matches.router]
