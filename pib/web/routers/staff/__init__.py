@@ -12,9 +12,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from ...deps import staff_user
-from . import activity, audit, dashboard
+from . import activity, audit, dashboard, groups, interests
 
 AREAS = [dashboard.router, activity.router, audit.router]
+AREAS += [interests.router, groups.router]
 
 router = APIRouter(dependencies=[Depends(staff_user)], include_in_schema=False)
 for area in AREAS:
