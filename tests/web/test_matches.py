@@ -154,4 +154,3 @@ def test_the_api_answers_what_pib_matches_json_prints(portal: Portal) -> None:
         staff = create_api_token(portal.engine, email="animation@cluster.example")
         refused = client.get("/api/v1/matches", headers={"Authorization": f"Bearer {staff}"})
         assert refused.status_code == 403 and "member" in refused.json()["detail"]
-
