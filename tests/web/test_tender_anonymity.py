@@ -26,8 +26,15 @@ from config.settings import get_settings
 from consortium.models import interest_table, pseudonym_table, reveal_table
 from consortium.services import reveal_log
 from pib.web.app import create_app
-from pib.web.auth import create_api_token, request_link, token_table, use_link
-from pib.web.models import LoginLink, LoginRequest, WebSession
+from pib.web.auth import (
+    create_api_token,
+    link_table,
+    request_link,
+    request_table,
+    session_table,
+    token_table,
+    use_link,
+)
 from tests.consortium.helpers import add_member, lots_notice, member_table, store, user_table
 
 TENDERS = ("26-6001", "26-6002")
@@ -83,8 +90,7 @@ clusters = st.integers(2, 4).flatmap(
 
 
 def _reset(engine: Engine) -> None:
-    tables = [reveal_table, interest_table, pseudonym_table, token_table]
-    tables += [t.__table__ for t in (WebSession, LoginLink, LoginRequest)]  # type: ignore[attr-defined]
+    tables = [reveal_table, interest_table, pseudonym_table, token_table, session_table, link_table, request_table]
     with engine.begin() as connection:
         for table in [*tables, user_table, member_table]:
             connection.execute(table.delete())
