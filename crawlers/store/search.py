@@ -413,6 +413,15 @@ def _prefixed(word: str) -> bool:
     return len(word) >= 3
 
 
+def _stem(word: str) -> str:
+    """A plural's final `s` or `x` dropped, so that `ecoles` finds `école` as `ecole` finds `écoles`.
+
+    >>> _stem("ecoles"), _stem("travaux"), _stem("bus")
+    ('ecole', 'travau', 'bus')
+    """
+    return word[:-1] if len(word) >= 5 and word[-1] in "sx" else word
+
+
 def _region_tokens(code: str) -> list[tuple[str, bool]]:
     """(token, prefix?) for a region: its sub-regions, and the larger regions it is in (§6: one a prefix of
     the other; a notice placed in `FR` concerns a search for `FRE1`)."""
@@ -425,8 +434,10 @@ def fts5_expression(query: SearchQuery) -> str | None:
     parts = []
     text = []
     for phrase in _terms(query.q):
-        star = "*" if len(phrase) == 1 and _prefixed(phrase[0]) else ""
-        text.append(f'"{" ".join(phrase)}"{star}')
+        if len(phrase) == 1 and _prefixed(phrase[0]):
+            text.append(f'"{_stem(phrase[0])}"*')
+        else:
+            text.append(f'"{" ".join(phrase)}"')
     if text:
         parts.append("{title body} : (" + " AND ".join(text) + ")")
     if query.cpv:
@@ -443,7 +454,7 @@ def tsquery_expression(query: SearchQuery) -> str | None:
     text = []
     for phrase in _terms(query.q):
         if len(phrase) == 1:
-            text.append(f"{phrase[0]}:{'*' if _prefixed(phrase[0]) else ''}AB")
+            text.append(f"{_stem(phrase[0])}:*AB" if _prefixed(phrase[0]) else f"{phrase[0]}:AB")
         else:
             text.append("(" + " <-> ".join(f"{word}:AB" for word in phrase) + ")")
     if text:

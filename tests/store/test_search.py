@@ -57,6 +57,7 @@ def test_accents_and_case_are_ignored_in_both_directions(engine: Engine) -> None
     assert sorted(found(engine, q="ÉCOLE numérique")) == ["26-0001", "26-0003"]
     assert found(engine, q="nettoyage") == ["26-0002"]
     assert found(engine, q="ecole nettoyage") == []
+    assert sorted(found(engine, q="écoles numériques")) == ["26-0001", "26-0003"]  # a plural finds the singular
 
 
 def test_lot_titles_description_and_buyer_are_searched_and_words_find_their_longer_forms(engine: Engine) -> None:
