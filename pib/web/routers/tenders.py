@@ -54,6 +54,8 @@ FACET_NAMES = {
     "country": N_("Country"),
     "cpv_division": N_("CPV division"),
 }
+FILTERS = ("cpv", "region", "value_min", "value_max", "published_since", "notice_type", "source")
+"""The fields behind "Filters": shown open when one is in use."""
 CHECKED = ("notice_type", "source")
 """The filters of the form shown as check boxes (several may be chosen, through the facets too)."""
 ERRORS = {
@@ -188,11 +190,12 @@ def tenders(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     form = {name: ", ".join(v.strip() for v in values if v.strip()) for name, values in params.items()}
     form.setdefault("open", "true")
     checked = {name: {v.strip() for value in params.get(name, []) for v in value.split(",")} for name in CHECKED}
+    filtering = any(form.get(name) for name in FILTERS)
     try:
         query = query_from_params(params, default_open=True)
     except SearchError as error:
         message = ERRORS.get(error.kind)
-        context = {"form": form, "checked": checked, "error": error, "message": message, "result": None}
+        context = {"form": form, "checked": checked, "filtering": True, "error": error, "message": message, "result": None}
         return render(request, "tenders/list.html", {**_choices(), **context}, status_code=422)
     now = utcnow()
     result = search_notices(engine, query=query, now=now)
@@ -200,6 +203,7 @@ def tenders(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     context = {
         "form": form,
         "checked": checked,
+        "filtering": filtering,
         "error": None,
         "message": None,
         "query": query,
