@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
+from operator import itemgetter
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -517,40 +518,58 @@ class SearchResult(BaseModel):
 
 FACETS = ("notice_type", "source", "country", "cpv_division")
 _TYPE_RANK = {"contract-notice": 0, "prior-information": 1, "other": 2, "award": 3, "change": 4}
+_ID, _PROCEDURE, _TYPE, _SOURCE_COLUMN, _COUNTRY, _CPV, _PUBLISHED, _DEADLINE, _SCORE = range(9)
+"""The columns of a candidate row (`_candidates`), read by position: a search may read tens of thousands."""
 
 
-@dataclass
-class _Line:
-    """A procedure among the results, from its matching notices."""
-
-    best: Any = None
-    score: float = float("-inf")
-    published: date = date.min
-    deadline: datetime | None = None
-    facets: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-
-    def add(self, row: Any) -> None:
-        if self.best is None or _representative(row) < _representative(self.best):
-            self.best = row
-        self.score = max(self.score, row.score or 0.0)
-        self.published = max(self.published, row.published)
-        if row.deadline_utc is not None:
-            self.deadline = _aware(row.deadline_utc)
-        self.facets["notice_type"].add(row.notice_type)
-        self.facets["source"].add(row.source)
-        if row.buyer_country:
-            self.facets["country"].add(row.buyer_country)
-        if row.cpv_main:
-            self.facets["cpv_division"].add(row.cpv_main[:2])
+def _count_facets(singles: list[Any], groups: Iterable[list[Any]]) -> dict[str, dict[str, int]]:
+    """Lines per facet value: a procedure counts once for each value one of its matching notices has."""
+    columns = (_TYPE, _SOURCE_COLUMN, _COUNTRY)
+    counts = [Counter(map(itemgetter(column), singles)) for column in columns]
+    divisions: Counter[str | None] = Counter()
+    for code, count in Counter(map(itemgetter(_CPV), singles)).items():
+        divisions[code[:2] if code else None] += count
+    counts.append(divisions)
+    for rows in groups:
+        for index, column in enumerate(columns):
+            counts[index].update({row[column] for row in rows})
+        divisions.update({row[_CPV][:2] if row[_CPV] else None for row in rows})
+    return {
+        name: dict(sorted(((k, v) for k, v in found.items() if k), key=lambda pair: (-pair[1], pair[0])))
+        for name, found in zip(FACETS, counts, strict=True)
+    }
 
 
-def _representative(row: Any) -> tuple[int, int, int]:
-    """Which publication shows the procedure: a call before news, then the latest, then the first stored."""
-    return (_TYPE_RANK.get(row.notice_type, 5), -row.published.toordinal(), row.id)
+Line = tuple[int, float, str, str | None]
+"""A procedure among the results: the notice id that shows it, its best rank, latest publication, deadline."""
+
+
+def _line(rows: list[Any]) -> Line:
+    """A procedure's line from its matching notices: shown by a call before news, then the latest, then the first
+    stored."""
+    best = min(rows, key=lambda r: (_TYPE_RANK.get(r[_TYPE], 5), _negated(r[_PUBLISHED]), r[_ID]))
+    deadline = next((r[_DEADLINE] for r in rows if r[_DEADLINE] is not None), None)
+    return best[_ID], max(r[_SCORE] or 0.0 for r in rows), max(r[_PUBLISHED] for r in rows), deadline
+
+
+def _negated(day: str) -> tuple[int, ...]:
+    return tuple(-ord(c) for c in day)
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _order(lines: list[Line], query: SearchQuery) -> list[Line]:
+    """The lines in the query's order (stable sorts, most significant last): relevance (best rank, then newest),
+    deadline (soonest first, none last, then newest) or publication (newest first); ties by notice id."""
+    lines.sort(key=itemgetter(0))
+    lines.sort(key=itemgetter(2), reverse=True)
+    if query.sort == "deadline":
+        lines.sort(key=lambda line: (line[3] is None, line[3] or ""))
+    elif query.sort == "relevance" and (query.q or query.cpv_text):
+        lines.sort(key=itemgetter(1), reverse=True)
+    return lines
 
 
 def _candidates(connection: Connection, query: SearchQuery, *, now: datetime) -> sa.Select[Any]:
@@ -566,8 +585,8 @@ def _candidates(connection: Connection, query: SearchQuery, *, now: datetime) ->
         n.c.source,
         n.c.buyer_country,
         n.c.cpv_main,
-        n.c.published,
-        deadline.label("deadline_utc"),
+        sa.cast(n.c.published, sa.String).label("published"),  # compared as text: no date object per row
+        sa.cast(deadline, sa.String).label("deadline_utc"),
     ]
     joined: Any = n.outerjoin(p, p.c.id == n.c.procedure_id)
     if connection.dialect.name == "postgresql":
@@ -619,35 +638,25 @@ def open_condition(n: sa.Table, p: sa.Table, deadline: Any, *, now: datetime) ->
     )
 
 
-def _sort_key(query: SearchQuery) -> Any:
-    far = datetime.max.replace(tzinfo=UTC)
-    if query.sort == "deadline":
-        return lambda line: (line.deadline is None, line.deadline or far, -line.published.toordinal())
-    if query.sort == "published" or not (query.q or query.cpv_text):
-        return lambda line: (-line.published.toordinal(), line.best.id)
-    return lambda line: (-line.score, -line.published.toordinal(), line.best.id)
-
-
 def search_notices(engine: Engine, *, query: SearchQuery, now: datetime) -> SearchResult:
     """The lines of a search (one per procedure), its total and facets; `now` decides what is open."""
     if now.tzinfo is None:
         raise ValueError(f"the clock must be timezone-aware, got {now!r}")
     with engine.connect() as connection:
-        lines: dict[int, _Line] = defaultdict(_Line)
-        for row in connection.execute(_candidates(connection, query, now=now)):
-            lines[row.procedure_id if row.procedure_id is not None else -row.id].add(row)
-        facets: dict[str, dict[str, int]] = {}
-        for name in FACETS:
-            counts: dict[str, int] = defaultdict(int)
-            for line in lines.values():
-                for value in line.facets[name]:
-                    counts[value] += 1
-            facets[name] = dict(sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
-        ordered = sorted(lines.values(), key=_sort_key(query))
+        rows = connection.execute(_candidates(connection, query, now=now)).all()
+        singles = [row for row in rows if row[_PROCEDURE] is None]  # not linked yet: a line of its own
+        groups: dict[int, list[Any]] = defaultdict(list)
+        for row in rows:
+            if row[_PROCEDURE] is not None:
+                groups[row[_PROCEDURE]].append(row)
+        facets = _count_facets(singles, groups.values())
+        lines = [(row[_ID], row[_SCORE] or 0.0, row[_PUBLISHED], row[_DEADLINE]) for row in singles]
+        ordered = _order(lines + [_line(found) for found in groups.values()], query)
         start = (query.page - 1) * query.per_page
-        page = ordered[start : start + query.per_page]
-        items = _items(connection, [line.best.id for line in page])
-    return SearchResult(total=len(lines), page=query.page, per_page=query.per_page, items=items, facets=facets)
+        items = _items(connection, [line[0] for line in ordered[start : start + query.per_page]])
+    return SearchResult(
+        total=len(singles) + len(groups), page=query.page, per_page=query.per_page, items=items, facets=facets
+    )
 
 
 def _items(connection: Connection, notice_ids: Sequence[int]) -> list[NoticeItem]:

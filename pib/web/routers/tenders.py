@@ -195,7 +195,8 @@ def tenders(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
         query = query_from_params(params, default_open=True)
     except SearchError as error:
         message = ERRORS.get(error.kind)
-        context = {"form": form, "checked": checked, "filtering": True, "error": error, "message": message, "result": None}
+        context = {"form": form, "checked": checked, "filtering": True, "error": error, "message": message}
+        context["result"] = None
         return render(request, "tenders/list.html", {**_choices(), **context}, status_code=422)
     now = utcnow()
     result = search_notices(engine, query=query, now=now)
