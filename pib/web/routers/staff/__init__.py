@@ -13,9 +13,11 @@ from fastapi import APIRouter, Depends
 
 from ...deps import staff_user
 from . import activity, audit, dashboard, groups, interests
+from . import members
 
 AREAS = [dashboard.router, activity.router, audit.router]
 AREAS += [interests.router, groups.router]
+AREAS += [members.router]
 
 router = APIRouter(dependencies=[Depends(staff_user)], include_in_schema=False)
 for area in AREAS:
