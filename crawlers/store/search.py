@@ -649,13 +649,15 @@ def search_notices(engine: Engine, *, query: SearchQuery, now: datetime) -> Sear
         for row in rows:
             if row[_PROCEDURE] is not None:
                 groups[row[_PROCEDURE]].append(row)
-        facets = _count_facets(singles, groups.values())
+        several = [found for found in groups.values() if len(found) > 1]  # twins, a notice and its changes
+        singles += [found[0] for found in groups.values() if len(found) == 1]
+        facets = _count_facets(singles, several)
         lines = [(row[_ID], row[_SCORE] or 0.0, row[_PUBLISHED], row[_DEADLINE]) for row in singles]
-        ordered = _order(lines + [_line(found) for found in groups.values()], query)
+        ordered = _order(lines + [_line(found) for found in several], query)
         start = (query.page - 1) * query.per_page
         items = _items(connection, [line[0] for line in ordered[start : start + query.per_page]])
     return SearchResult(
-        total=len(singles) + len(groups), page=query.page, per_page=query.per_page, items=items, facets=facets
+        total=len(singles) + len(several), page=query.page, per_page=query.per_page, items=items, facets=facets
     )
 
 
