@@ -61,7 +61,7 @@ class NoticeRecord(SQLModel, table=True):
     raw_document_id: int | None = Field(default=None, foreign_key="raw_document.id")
     procedure_id: int | None = Field(default=None, foreign_key="procedure.id", index=True)
     """The procedure this publication belongs to; null until linking has run over it."""
-    first_seen: datetime = Field(default_factory=utcnow)
+    first_seen: datetime = Field(default_factory=utcnow, index=True)  # the staff dashboard counts the new ones
     updated_at: datetime = Field(default_factory=utcnow, index=True)
 
 

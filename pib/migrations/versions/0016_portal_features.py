@@ -45,9 +45,11 @@ def _upgrade_staff_console() -> None:
         sa.Column("summary", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.PrimaryKeyConstraint("job_id"),
     )
+    op.create_index("ix_notice_first_seen", "notice", ["first_seen"])  # new tenders today and this week
 
 
 def _downgrade_staff_console() -> None:
+    op.drop_index("ix_notice_first_seen", table_name="notice")
     op.drop_table("scheduler_job_result")
     op.drop_index("ix_staff_audit_what", table_name="staff_audit")
     op.drop_index("ix_staff_audit_staff_id", table_name="staff_audit")
