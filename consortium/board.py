@@ -36,8 +36,9 @@ class BoardFirm(PublicModel):
     member_id: int
     name: str
     role: Role
+    lots: list[str]
+    """The lots it flagged; empty for the whole tender."""
     whole_tender: bool
-    """It flagged the whole tender rather than named lots."""
     brings: list[str]
     lacks: list[str]
     seeks_partners: bool
@@ -162,6 +163,7 @@ def _board_firm(
         member_id=record.member_id,
         name=who[record.member_id].name if record.member_id in who else f"member {record.member_id}",
         role=record.role,  # type: ignore[arg-type]
+        lots=[tender.lot_id(key) for key in record.lots],
         whole_tender=not record.lots,
         brings=[*record.brings_cpv, *record.brings_keywords],
         lacks=[*record.lacks_cpv, *record.lacks_keywords],

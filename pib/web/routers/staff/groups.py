@@ -185,7 +185,7 @@ def form_group(
     name: Annotated[str, Form(max_length=200)] = "",
     member: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
-    """A new group of the firms ticked, each in the role it declared (a second lead joins as partner)."""
+    """A new group of the firms ticked, each in the role and lots it declared (a second lead joins as partner)."""
     try:
         board = tender_board(engine, tender=notice)
     except ConsortiumError:
@@ -199,7 +199,7 @@ def form_group(
     for firm in chosen:
         role = "partner" if firm.role == "lead" and lead_taken else firm.role
         lead_taken = lead_taken or role == "lead"
-        view = add_firm(engine, group_id=view.id, member_id=firm.member_id, role=role)
+        view = add_firm(engine, group_id=view.id, member_id=firm.member_id, role=role, lots=firm.lots)
     _audit(engine, user, "change", "group formed", f"group {view.id} for {board.tender.reference}: {_names(view)}")
     return RedirectResponse(f"/staff/groups/{view.id}?done=created", status_code=303)
 
