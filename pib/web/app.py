@@ -30,14 +30,15 @@ from .routers import ROUTERS
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("pib.web.access")
 STATIC = Path(__file__).parent / "static"
-_TOKEN_PATH = re.compile(r"^/(l|login)/[^/]+")
+_TOKEN_PATH = re.compile(r"^/(l|login|calendar)/[^/]+")
 
 
 def loggable_path(path: str) -> str:
-    """A path for the access log: tokens (one-click and sign-in links act for a user) hidden, length capped.
+    """A path for the access log: tokens (one-click and sign-in links act for a user, a calendar address reads
+    its deadlines) hidden, length capped.
 
-    >>> loggable_path("/l/abc.def"), loggable_path("/login/xyz"), loggable_path("/tenders")
-    ('/l/…', '/login/…', '/tenders')
+    >>> loggable_path("/l/abc.def"), loggable_path("/login/xyz"), loggable_path("/calendar/k.ics")
+    ('/l/…', '/login/…', '/calendar/…')
     """
     path = _TOKEN_PATH.sub(lambda match: f"/{match.group(1)}/…", path)
     return path if len(path) <= 200 else path[:200] + "…"

@@ -6,8 +6,10 @@ Adding an area is two lines here: import its module, append its `router` (HTML r
 
 from . import api_interests, api_matches, auth, home, links, matches, profiles, tender
 from . import api_notices, tenders
+from . import account, calendar, firm
 
 ROUTERS = [links.router, home.router, auth.router]
 ROUTERS += [tender.router, api_interests.router]
 ROUTERS += [matches.router, profiles.router, api_matches.router]
 ROUTERS += [tenders.router, api_notices.router]
+ROUTERS += [account.router, firm.router, calendar.router]
