@@ -238,3 +238,33 @@ def test_the_activity_page_draws_each_chart_with_its_numbers(portal: Portal) -> 
     assert re.search(rf"Period formed submitted won .* {month} 1 1 0", body), body
     monday = today - timedelta(days=today.weekday())
     assert re.search(rf"Period feeds ted .* {monday.day} {monday:%b} 2 1 Interests and reveals", body), body
+
+
+def test_the_service_keeps_each_jobs_last_result_for_the_dashboard(engine: Engine, settings_env: None) -> None:
+    """The real scheduler of `pib serve` runs a job that works and one that fails; the dashboard's rows say so."""
+    import time
+
+    from pib.job_results import job_statuses, run_now
+    from pib.scheduler import JobSpec, crawl_job, outbox_job
+
+    specs = [
+        JobSpec("outbox", outbox_job, (), "0 3 1 1 *"),
+        JobSpec("crawl:nowhere", crawl_job, ("nowhere",), "0 3 1 1 *"),
+    ]
+    scheduler = build_scheduler(engine, specs)
+    try:
+        assert run_now(engine, job_id="outbox") and run_now(engine, job_id="crawl:nowhere")
+        scheduler.resume()
+        scheduler.wakeup()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            statuses = {status.id: status for status in job_statuses(engine)}
+            if all(status.last_finished for status in statuses.values()):
+                break
+            time.sleep(0.2)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert statuses["outbox"].last_ok is True and statuses["outbox"].last_summary == "done"
+    failed = statuses["crawl:nowhere"]
+    assert failed.last_ok is False and failed.last_summary.startswith("crawl nowhere:"), failed.last_summary
+    assert statuses["outbox"].next_run is not None and statuses["outbox"].next_run > datetime.now(UTC)  # crontab again
