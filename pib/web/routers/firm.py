@@ -106,7 +106,7 @@ def check(form: dict[str, str], size_band: str) -> tuple[dict[str, list[str]], d
         code = cpv_code(item)
         if code is None or cpv_label(code) is None:
             errors.setdefault(
-                "cpv", (N_("“%(entry)s” is not a CPV code: 8 digits, such as 72212000."), {"entry": item[:40]})
+                "cpv", (N_("“%(entry)s” is not a known CPV code, such as 72212000."), {"entry": item[:40]})
             )
         else:
             codes.append(code)
