@@ -161,6 +161,9 @@ def run_demo(
     clock = report.clock = demo_clock(engine)
     day = clock.astimezone(BRUSSELS).date()
     tell(f"the demo runs as of {day.isoformat()}, the date of its newest recorded notice")
+    from pib.demo_staff import seed_staff_demo  # the staff console's interest board and group (issue 11)
+
+    tell(seed_staff_demo(engine, now=clock).describe())
     settings = Settings(
         database_url=database_url,
         outbox_dir=outbox,
@@ -202,6 +205,7 @@ def demo_member(engine: Engine) -> tuple[str, str]:
 def serve_demo(report: DemoReport, *, host: str, port: int, say: Callable[[str], None] = print) -> None:
     """Serve the portal over the demo's database until Ctrl-C or SIGTERM, giving a sign-in link for a demo member
     once it listens; sign-in emails go to the demo's outbox (their links to the log too). `OSError`: port busy."""
+    from pib.demo_staff import staff_sign_in_lines
     from pib.web import start_web
     from pib.web.auth import LINK_LIFETIME, request_link
 
@@ -225,6 +229,8 @@ def serve_demo(report: DemoReport, *, host: str, port: int, say: Callable[[str],
         say(f"\nThe portal over the demo's data: {public_url}/ (Ctrl-C stops it)")
         say(f"Sign in as {email} ({firm}), within {minutes} minutes, once: {public_url}/login/{link.token}")
         say(f"A new link: the sign-in page, with that address (the link is logged and written to {report.outbox}/)")
+        for line in staff_sign_in_lines(engine, public_url=public_url):
+            say(line)
         while thread.is_alive() and not stop.wait(0.5):
             pass
     finally:

@@ -159,3 +159,5 @@ def test_the_summary_is_one_printable_page(portal: Portal) -> None:
 
     listing = text_of(client.get("/staff/groups").text)
     assert "Écoles 2026 Forming 2 3" in listing
+    board = text_of(client.get("/staff/interests").text)  # the board links the tender's groups
+    assert "Écoles 2026 (Forming) Form a group" in board

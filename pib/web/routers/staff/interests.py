@@ -14,6 +14,7 @@ from ...audit import record_audit
 from ...deps import EngineDep, StaffUser
 from ...pages import render
 from ..tender import ROLE_NAMES, tender_path
+from .groups import STATUS_NAMES
 
 router = APIRouter()
 
@@ -32,5 +33,7 @@ def board(
         engine, staff=user, action="view", what="interest board", subject=f"{show} p{shown.page}: {references}"
     )
     return render(
-        request, "staff/interests/board.html", {"board": shown, "tender_path": tender_path, "role_names": ROLE_NAMES}
+        request,
+        "staff/interests/board.html",
+        {"board": shown, "tender_path": tender_path, "role_names": ROLE_NAMES, "status_names": STATUS_NAMES},
     )
