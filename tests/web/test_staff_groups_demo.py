@@ -44,7 +44,7 @@ def test_the_demo_prints_a_staff_link_to_its_interest_board_and_group(tmp_path: 
             token = re.findall(r'name="csrf_token" value="([0-9a-f]+)"', page.text)[-1]
             assert browser.post(found.group(2), data={"csrf_token": token, "next": "/"}).status_code == 303
             seen = text_of(browser.get(board.group(1)).text)
-            assert "Tableau des intérêts" in seen and "3 entreprises intéressées" in seen
+            assert "Tableau des intérêts" in seen and "Entreprises intéressées : 3" in seen
             assert "Mandataire" in seen and "Sous-traitant" in seen and "Groupement " in seen
             sheet = text_of(browser.get(group.group(1)).text)
             assert "Grille de couverture" in sheet and sheet.count("ajoutée comme") == 2

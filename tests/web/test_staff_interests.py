@@ -106,11 +106,11 @@ def test_the_board_lists_tenders_soonest_deadline_first_with_firms_by_lot_and_th
     answer = client.get("/staff/interests")
     assert answer.status_code == 200
     seen = text_of(answer.text)
-    assert "3 tenders" not in seen and "2 tenders with interest" in seen  # the closed one is apart
+    assert "3 tenders" not in seen and "Tenders with interest: 2" in seen  # the closed one is apart
     assert seen.index("Maintenance du parc informatique") < seen.index("Plateforme numérique des écoles")
     assert "Hébergement des archives" not in seen
     big = seen[seen.index("Plateforme numérique des écoles") :]
-    assert "2 firms interested" in big and "1 seek partners" in big and "Nobody covers lot 3" in big
+    assert "Firms interested: 2" in big and "Seeking partners: 1" in big and "Nobody covers lot 3" in big
     lot1, lot2, lot3 = (big[big.index(f"Lot {n}") :] for n in (1, 2, 3))
     assert lot1[: lot1.index("Lot 2")].count(FIRM_A) == 1 and FIRM_B not in lot1[: lot1.index("Lot 2")]
     assert f"{FIRM_A} Lead Seeks partners Brings 72212000" in lot1
