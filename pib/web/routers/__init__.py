@@ -4,12 +4,26 @@ Adding an area is two lines here: import its module, append its `router` (HTML r
 `APIRouter(include_in_schema=False)`; the JSON API's router, with its `/api/v1` prefix, stays in the schema).
 """
 
-from . import api_interests, api_matches, auth, home, links, matches, profiles, tender
-from . import api_notices, tenders
-from . import account, calendar, firm
+from . import (
+    account,
+    api_interests,
+    api_matches,
+    api_notices,
+    auth,
+    calendar,
+    firm,
+    home,
+    links,
+    matches,
+    profiles,
+    tender,
+    tenders,
+)
+from .staff import router as staff_router
 
 ROUTERS = [links.router, home.router, auth.router]
 ROUTERS += [tender.router, api_interests.router]
 ROUTERS += [matches.router, profiles.router, api_matches.router]
+ROUTERS += [staff_router]
 ROUTERS += [tenders.router, api_notices.router]
 ROUTERS += [account.router, firm.router, calendar.router]

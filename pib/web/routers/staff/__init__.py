@@ -12,8 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from ...deps import staff_user
-from . import activity, audit, dashboard, groups, interests
-from . import members
+from . import activity, audit, dashboard, groups, interests, members
 
 AREAS = [dashboard.router, activity.router, audit.router]
 AREAS += [interests.router, groups.router]
