@@ -25,6 +25,12 @@ def run_migrations() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    if connection.dialect.name == "sqlite":
+        # A batch migration rebuilds a table (copy, drop, rename): with foreign keys enforced, dropping it would
+        # cascade to every row that points at it. SQLite ignores this pragma inside a transaction, so set it first.
+        if connection.in_transaction():
+            connection.commit()
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -36,6 +42,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         context.run_migrations()
     if connection.in_transaction():
         connection.commit()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # the pooled connection goes back as it came
 
 
 run_migrations()
