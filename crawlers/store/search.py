@@ -62,7 +62,7 @@ TSV_COLUMN = "tsv"
 TSV_INDEX = "ix_notice_search_tsv"
 
 
-def include_name(name: str | None, type_: str, parent_names: Mapping[str, Any]) -> bool:
+def include_name(name: str | None, type_: str, parent_names: Mapping[Any, Any]) -> bool:
     """For Alembic's comparison of models and database: the index's engine-specific parts are not models (the
     FTS5 table and its shadow tables on SQLite, the tsvector column and its GIN index on PostgreSQL)."""
     if type_ == "table":
