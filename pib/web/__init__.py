@@ -46,6 +46,9 @@ MAX_HEAD = 256 * 1024
 def _config(app: Any, host: str, port: int) -> Any:
     import uvicorn
 
+    # uvicorn writes its access line (with the full path: sign-in, link and calendar tokens) whenever the logger
+    # has a handler anywhere up its chain, whatever `access_log` says; the portal logs requests itself.
+    logging.getLogger("uvicorn.access").disabled = True
     return uvicorn.Config(
         app,
         host=host,
