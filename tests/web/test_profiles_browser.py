@@ -104,6 +104,7 @@ def test_a_member_reads_its_matches_and_edits_a_profile_through_its_preview(page
     assert page.locator("h1").inner_text() == "Modifier le profil « Profil daily »"
 
     count = re.compile(r"Marchés que ce profil aurait trouvés ces 30 derniers jours : (\d+)")
+    page.wait_for_load_state()  # the form's script listens from then on: typing earlier would go unheard
     page.get_by_label("Mots-clés").fill("cloud")
     preview = page.locator("#preview")
     preview.get_by_text("Migration cloud de la messagerie").wait_for()  # asked of the server as the member types
