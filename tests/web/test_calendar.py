@@ -134,9 +134,9 @@ def test_the_calendar_feed_of_the_followed_tenders(portal: Portal, caplog: pytes
     assert address.startswith(portal.url + "/calendar/") and address.endswith(".ics")
     assert address not in client.get("/account").text, "the address is shown once"
 
-    caplog.set_level(logging.INFO, logger="pib.web.access")
-    caplog.set_level(logging.INFO, logger="uvicorn.access")  # the server's own access line must not carry it either
     caplog.set_level(logging.WARNING, logger="httpx")  # the test's own client logs the URL it asks; not the server
+    caplog.set_level(logging.INFO, logger="pib.web.access")  # last: it also sets the capture's own level
+    caplog.set_level(logging.INFO, logger="uvicorn.access")  # the server's own access line must not carry it either
     with httpx.Client(timeout=30) as calendar_app:  # no session, no cookie: what Outlook or Google does
         first = calendar_app.get(address)
         second = calendar_app.get(address)
