@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -226,12 +227,14 @@ def schedule_first_crawls(scheduler: BaseScheduler, engine: Engine, *, now: date
     return moved
 
 
-def _next_run(scheduler: BaseScheduler, job_id: str) -> str:
-    job = scheduler.get_job(job_id)
+def _next_run(store: BaseJobStore, job_id: str) -> str:
+    """Read from the job store itself: the scheduler's `get_job` waits for the lock that `shutdown` holds while it
+    joins the executor's threads, this listener's among them (a deadlock)."""
+    job = store.lookup_job(job_id)
     return local_time(job.next_run_time) if job is not None and job.next_run_time is not None else "never"
 
 
-def _on_event(scheduler: BaseScheduler, event: JobExecutionEvent) -> None:
+def _on_event(store: BaseJobStore, event: JobExecutionEvent) -> None:
     if event.code == EVENT_JOB_MISSED:
         log.warning("job %s missed its run at %s", event.job_id, local_time(event.scheduled_run_time))
     elif event.code == EVENT_JOB_EXECUTED:
@@ -243,28 +246,29 @@ def _on_event(scheduler: BaseScheduler, event: JobExecutionEvent) -> None:
                 report.stored,
                 report.updated,
                 report.failed,
-                _next_run(scheduler, event.job_id),
+                _next_run(store, event.job_id),
             )
     else:
         log.error(
             "job %s failed: %s; next run at %s",
             event.job_id,
             event.exception,
-            _next_run(scheduler, event.job_id),
+            _next_run(store, event.job_id),
             exc_info=None if isinstance(event.exception, RuntimeError) else event.exception,
         )
 
 
 def build_scheduler(engine: Engine, specs: list[JobSpec]) -> BackgroundScheduler:
     """A started (paused) scheduler on the database's job store, holding exactly the jobs of `specs`."""
+    store = job_store(engine)
     scheduler = BackgroundScheduler(
-        jobstores={"default": job_store(engine)},
+        jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(8)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         timezone=BRUSSELS,
     )
     scheduler.add_listener(
-        lambda event: _on_event(scheduler, event), EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_EXECUTED
+        lambda event: _on_event(store, event), EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_EXECUTED
     )
     scheduler.add_listener(job_results.listener(engine), EVENT_JOB_ERROR | EVENT_JOB_EXECUTED)  # for the dashboard
     scheduler.start(paused=True)
