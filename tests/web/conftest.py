@@ -106,6 +106,20 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+@pytest.fixture
+def page(browser: Any, portal: Portal) -> Iterator[Any]:
+    """A French-speaking browser tab on the portal; `page.refused` collects what the CSP refused."""
+    context = browser.new_context(locale="fr-BE", extra_http_headers={"Accept-Language": "fr-BE,fr;q=0.9"})
+    opened = context.new_page()
+    refused: list[str] = []
+    opened.refused = refused
+    opened.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
+    yield opened
+    context.close()
+
+
 def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

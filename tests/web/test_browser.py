@@ -3,11 +3,9 @@ CSP (no inline script or style, nothing refused), an axe-core check of every pag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from config.settings import get_settings
@@ -20,19 +18,6 @@ from tests.web.conftest import Portal, screenshot, serious_violations
 FIRM = "École Numérique SA"
 ADDRESS = "direction@ecole-numerique.example"
 INLINE = "document.querySelectorAll('script:not([src]), [style], style').length"
-
-
-@pytest.fixture
-def page(browser: Any, portal: Portal) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-BE", extra_http_headers={"Accept-Language": "fr-BE,fr;q=0.9"})
-    opened = context.new_page()
-    refused: list[str] = []
-    opened.refused = refused
-    opened.on(
-        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
-    )
-    yield opened
-    context.close()
 
 
 def check(page: Any, name: str) -> None:

@@ -5,11 +5,9 @@ saves it; axe-core finds no serious or critical violation; screenshots in var/sc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from crawlers.store.models import utcnow
@@ -27,19 +25,6 @@ from watch.routing import route_new
 FIRM = "École Numérique SA"
 ADDRESS = "direction@ecole-numerique.example"
 profile_table: sa.Table = Profile.__table__  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def page(browser: Any, portal: Portal) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-BE", extra_http_headers={"Accept-Language": "fr-BE,fr;q=0.9"})
-    opened = context.new_page()
-    opened.refused = []
-    opened.on(
-        "console",
-        lambda message: opened.refused.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    yield opened
-    context.close()
 
 
 def _days_ago(days: int) -> str:

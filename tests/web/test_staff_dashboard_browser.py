@@ -4,11 +4,8 @@ CSP, no serious or critical axe-core violation; screenshots in var/screenshots/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-
-import pytest
 
 from config.settings import Settings
 from crawlers.crawl.dashboard import working_day
@@ -21,19 +18,6 @@ from tests.web.conftest import Portal
 from tests.web.test_browser import check
 
 STAFF = "animation@cluster.example"
-
-
-@pytest.fixture
-def page(browser: Any, portal: Portal) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-BE", extra_http_headers={"Accept-Language": "fr-BE,fr;q=0.9"})
-    opened = context.new_page()
-    refused: list[str] = []
-    opened.refused = refused
-    opened.on(
-        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
-    )
-    yield opened
-    context.close()
 
 
 def test_staff_sign_in_and_read_the_dashboard_and_the_activity(page: Any, portal: Portal) -> None:

@@ -4,27 +4,11 @@ axe-core finds no serious or critical violation, and the CSP refuses nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from tests.web.conftest import Portal, add_user, screenshot, serious_violations
 from tests.web.test_tenders import ADDRESS, FIRM, tenders  # noqa: F401  (the fixture)
-
-
-@pytest.fixture
-def page(browser: Any, portal: Portal) -> Iterator[Any]:
-    context = browser.new_context(locale="fr-BE", extra_http_headers={"Accept-Language": "fr-BE,fr;q=0.9"})
-    opened = context.new_page()
-    opened.refused = []  # type: ignore[attr-defined]
-    opened.on(
-        "console",
-        lambda message: opened.refused.append(message.text) if "Content Security Policy" in message.text else None,  # type: ignore[attr-defined]
-    )
-    yield opened
-    context.close()
 
 
 def check(page: Any, name: str) -> None:
