@@ -6,6 +6,7 @@ is refused here with a message naming the field, so no parser can store a half-n
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -20,7 +21,7 @@ _CPV = re.compile(r"\d{8}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _LANGUAGE = re.compile(r"[a-z]{2}")
 _NUTS = re.compile(r"[A-Z]{2}[0-9A-Z]{0,3}")
-_SOURCE = re.compile(r"(ted|boamp|be|feed:[a-z0-9][a-z0-9_.-]*)")
+_SOURCE = re.compile(r"(ted|boamp|be|decp|feed:[a-z0-9][a-z0-9_.-]*)")
 _DEADLINE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?)?")
 
 MAX_TEXT = 100_000
@@ -100,6 +101,34 @@ class Lot(_Clean):
     estimated_value: Money | None = None
 
 
+class Winner(_Clean):
+    """A firm an award went to; several winners in one award are a group that won together."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(max_length=1000), AfterValidator(_not_blank)]
+    country: Country | None = None
+    identifier: Annotated[str, Field(max_length=40)] | None = None
+    """National number without spaces or dots (BE enterprise number `0123456789`, FR SIRET or SIREN), else the VAT
+    number with its country prefix (`BE0123456789`), else null."""
+    town: Annotated[str, Field(max_length=300)] | None = None
+    sme: bool | None = None
+
+
+class Award(_Clean):
+    """One awarded contract of a result notice (a lot that was not awarded has none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lot_ids: Annotated[list[str], AfterValidator(_no_repeats)] = []
+    winners: list[Winner] = []
+    value: Annotated[float, Field(ge=0)] | None = None
+    currency: Annotated[str, Field(pattern=r"[A-Z]{3}")] | None = None
+    tenders_received: Annotated[int, Field(ge=0)] | None = None
+    date: dt.date | None = None
+    """When the contract was awarded (the award decision or the contract's conclusion)."""
+
+
 class Notice(_Clean):
     """A publication of a procedure, whatever its source; JSON names as in docs/notice.md."""
 
@@ -125,6 +154,7 @@ class Notice(_Clean):
     url: str | None = None
     documents_url: str | None = None
     related: Annotated[list[str], AfterValidator(_no_repeats)] = []
+    awards: list[Award] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> Notice:

@@ -130,6 +130,7 @@ def test_contract_notice_with_lots_machelen() -> None:
         # publicationReferenceNumbersBDA holds only this publication's own reference
         # (PPP01I-681/6007/2025/26_001).
         "related": [],
+        "awards": [],
     }
 
 
@@ -181,6 +182,7 @@ def test_award_kapellen() -> None:
         "url": URL + "42c07a59-a315-4be7-81aa-cf41cd0a1e45",
         "documents_url": URL + "42c07a59-a315-4be7-81aa-cf41cd0a1e45/documents",
         "related": [],
+        "awards": [],
     }
 
 
@@ -220,6 +222,7 @@ def test_contract_notice_english_listed_first_thomas_more() -> None:
         "url": URL + "08d0c884-1ae7-43c2-87f4-cf79cc4bffbe",
         "documents_url": URL + "08d0c884-1ae7-43c2-87f4-cf79cc4bffbe/documents",
         "related": [],
+        "awards": [],
     }
 
 
@@ -279,6 +282,7 @@ def test_cancelled_contract_notice_klavertje() -> None:
         "url": URL + "94cee4d6-7856-4003-b530-700d5e3eb577",
         "documents_url": URL + "94cee4d6-7856-4003-b530-700d5e3eb577/documents",
         "related": [],
+        "awards": [],
     }
 
 
@@ -322,6 +326,7 @@ def test_ted_published_integration_record() -> None:
         "url": URL + "b977f1e4-75d0-4a78-ab5a-05e79d6608ef",
         "documents_url": URL + "b977f1e4-75d0-4a78-ab5a-05e79d6608ef/documents",
         "related": [],
+        "awards": [],
     }
 
 

@@ -152,6 +152,7 @@ EXPECTED_7308: dict[str, Any] = {
     "url": "https://www.boamp.fr/pages/avis/?q=idweb:26-7308",
     "documents_url": "https://www.marches-publics.gouv.fr/entreprise/consultation/2927597?orgAcronyme=s7h",
     "related": [],
+    "awards": [],
 }
 
 EXPECTED_7298: dict[str, Any] = {
@@ -186,6 +187,7 @@ EXPECTED_7298: dict[str, Any] = {
     "url": "https://www.boamp.fr/pages/avis/?q=idweb:26-7298",
     "documents_url": "https://marchespublics596280.fr/entreprise/consultation/581998?orgAcronyme=50368",
     "related": [],
+    "awards": [],
 }
 
 EXPECTED_CHENOVE: dict[str, Any] = {  # results[0] of the 2006 page, v110 schema
@@ -222,6 +224,7 @@ EXPECTED_CHENOVE: dict[str, Any] = {  # results[0] of the 2006 page, v110 schema
     "url": "https://www.boamp.fr/pages/avis/?q=idweb:BXP06181020621O",
     "documents_url": "http://marches.e-bourgogne.fr/acces_direct.php?id=11593",  # DOCUMENTS/URL, final "." dropped
     "related": [],
+    "awards": [],
 }
 
 EXPECTED_CALAIS: dict[str, Any] = {  # results[15] of the 2006 page: CPV_OBJ, ART27CMP list, CODE_NUTS
@@ -262,6 +265,7 @@ EXPECTED_CALAIS: dict[str, Any] = {  # results[15] of the 2006 page: CPV_OBJ, AR
     "url": "https://www.boamp.fr/pages/avis/?q=idweb:BWP06184070151T",
     "documents_url": None,  # DOCUMENTS gives postal addresses only
     "related": [],
+    "awards": [],
 }
 
 EXPECTED_PUB: dict[str, Any] = {  # test-pub.xml, JOUE contract notice of the Ville de Paris
@@ -306,6 +310,7 @@ EXPECTED_PUB: dict[str, Any] = {  # test-pub.xml, JOUE contract notice of the Vi
     "url": "https://www.boamp.fr/pages/avis/?q=idweb:16-186394",
     "documents_url": "https://marches.maximilien.fr",  # IDENTITE/URL_DOCUMENT
     "related": [],
+    "awards": [],
 }
 
 FECAMP_TITLE = (  # RESUME_OBJET as BOAMP wrote it, lower-cased
@@ -348,6 +353,7 @@ EXPECTED_ATTRIBUTION_10: dict[str, Any] = {
     "url": "https://www.boamp.fr/pages/avis/?q=idweb:16-185754",
     "documents_url": None,  # URL_PROFIL_ACHETEUR is not read for an award
     "related": ["15-14160"],  # MARCHE/ANNONCE_ANTERIEUR/REFERENCE/IDWEB
+    "awards": [],
 }
 
 LOTS_TOULON = [  # OBJET/LOTS/LOT: NUM, INTITULE, CPV/PRINCIPAL; every CODE_NUTS is FR825
@@ -418,6 +424,7 @@ EXPECTED_ATTRIBUTION_12: dict[str, Any] = {
     # the earlier notice: its idweb, and its JOUE publication (ANNEE 2016, NUM_ANNONCE 252708), also given
     # in DONNEES/PUBLICATION_ANTERIEURE
     "related": ["16-107438", "252708-2016"],
+    "awards": [],
 }
 
 

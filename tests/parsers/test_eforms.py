@@ -160,6 +160,7 @@ def test_french_contract_notice_with_two_lots() -> None:
         "url": None,  # not published
         "documents_url": "https://www.marches-publics.info/accueil.htm",
         "related": [],
+        "awards": [],
     }
 
 
@@ -195,6 +196,7 @@ def test_prior_information_notice() -> None:
         "url": None,
         "documents_url": "http://nonrestricteddocuments.com",  # Doc1, before the restricted Doc2
         "related": ["12345678-2020"],  # lot NoticeDocumentReference ojs-notice-id
+        "awards": [],
     }
 
 
@@ -236,6 +238,7 @@ def test_published_award_notice() -> None:
         "url": "https://ted.europa.eu/en/notice/-/detail/372-2025",  # TED's form of the number
         "documents_url": None,
         "related": [],
+        "awards": [],
     }
 
 
@@ -280,6 +283,7 @@ def test_change_notice() -> None:
         "documents_url": "https://etendering.ted.europa.eu/cft/cft-display.html?cftId=5629",
         # efbc:ChangedNoticeIdentifier: the contract notice cn_24_minimal.xml (f42be27e-...) version 01
         "related": ["f42be27e-09cf-4f0e-a745-63ec689631e6-01"],
+        "awards": [],
     }
 
 
@@ -337,6 +341,7 @@ def test_real_contract_notice_with_lot_values() -> None:
         "url": "https://ted.europa.eu/en/notice/-/detail/209416-2020",
         "documents_url": "https://www.eis2win.co.uk/register-interest-to-tender/",
         "related": [],
+        "awards": [],
     }
 
 

@@ -190,6 +190,7 @@ def test_french_qualification_system_with_call_for_competition() -> None:
         "url": "https://ted.europa.eu/en/notice/-/detail/265664-2020",
         "documents_url": "http://www.sncf.com/fr/fournisseurs/dossiers-qualification",  # URL_DOCUMENT
         "related": [],  # no REF_NOTICE
+        "awards": [],
     }
 
 
@@ -248,6 +249,7 @@ def test_french_notice_with_lots() -> None:
         "url": "https://ted.europa.eu/en/notice/-/detail/295428-2021",
         "documents_url": None,
         "related": [],
+        "awards": [],
     }
 
 
@@ -324,6 +326,7 @@ def test_r207_award_of_2011() -> None:
         "url": "https://ted.europa.eu/en/notice/-/detail/5302-2011",
         "documents_url": None,
         "related": ["211116-2010"],  # REF_NOTICE/NO_DOC_OJS "2010/S 137-211116"
+        "awards": [],
     }
 
 
@@ -378,6 +381,7 @@ def test_notice_with_24_language_versions() -> None:
         "url": "https://ted.europa.eu/en/notice/-/detail/178087-2018",
         "documents_url": "https://hanki.tarjouspalvelu.fi",
         "related": [],
+        "awards": [],
     }
 
 
@@ -788,6 +792,7 @@ def test_old_form_contract_notice() -> None:
         "url": "https://ted.europa.eu/en/notice/-/detail/12345-2012",
         "documents_url": None,
         "related": ["001234-2011", "BDA 11-123"],  # a reference in another format is kept as written
+        "awards": [],
     }
 
 

@@ -12,7 +12,7 @@ import httpx
 from crawlers.store.models import utcnow
 from tests.notifications.helpers import add_firm, add_notice
 from tests.web.conftest import Portal
-from tests.web.test_browser import check, page  # noqa: F401  (the page fixture, with its CSP listener)
+from tests.web.test_browser import check
 from watch.feedback import record_feedback
 
 FIRM = "École Numérique SA"

@@ -9,7 +9,7 @@ from typing import Any
 
 from pib.web.auth import add_staff
 from tests.web.conftest import Portal
-from tests.web.test_browser import check, page  # noqa: F401  (the page fixture, with its CSP listener)
+from tests.web.test_browser import check
 from watch.members import export_yaml, import_members, read_yaml
 
 STAFF = "animation@cluster.example"
