@@ -19,7 +19,7 @@ FIRM = "École Numérique SA"
 ADDRESS = "direction@ecole-numerique.example"
 
 
-def sign_in(page: Any, portal: Portal) -> None:  # noqa: F811
+def sign_in(page: Any, portal: Portal) -> None:
     page.goto(portal.url + "/login")
     page.get_by_label("Adresse e-mail").fill(ADDRESS)
     page.get_by_role("button", name="M’envoyer un lien de connexion").click()
@@ -28,7 +28,7 @@ def sign_in(page: Any, portal: Portal) -> None:  # noqa: F811
     page.wait_for_url(portal.url + "/")
 
 
-def test_account_page_language_token_and_emails(page: Any, portal: Portal) -> None:  # noqa: F811
+def test_account_page_language_token_and_emails(page: Any, portal: Portal) -> None:
     firm = add_firm(portal.engine, name=FIRM, users=[(ADDRESS, "fr")])
     notice = add_notice(
         portal.engine, source_id="26-0301", deadline=(utcnow() + timedelta(days=9)).replace(microsecond=0).isoformat()
@@ -84,7 +84,7 @@ def test_account_page_language_token_and_emails(page: Any, portal: Portal) -> No
     )
 
 
-def test_firm_page_refuses_a_bad_code_next_to_the_field(page: Any, portal: Portal) -> None:  # noqa: F811
+def test_firm_page_refuses_a_bad_code_next_to_the_field(page: Any, portal: Portal) -> None:
     add_firm(portal.engine, name=FIRM, users=[(ADDRESS, "fr")])
     sign_in(page, portal)
     page.get_by_role("navigation").get_by_role("link", name="Mon entreprise").click()

@@ -35,7 +35,7 @@ members:
 """
 
 
-def test_staff_upload_a_members_file_through_its_preview(page: Any, portal: Portal, tmp_path: Path) -> None:  # noqa: F811
+def test_staff_upload_a_members_file_through_its_preview(page: Any, portal: Portal, tmp_path: Path) -> None:
     import_members(portal.engine, read_yaml(BEFORE))
     add_staff(portal.engine, email=STAFF, language="fr")
     page.goto(portal.url + "/login")
