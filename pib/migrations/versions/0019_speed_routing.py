@@ -1,4 +1,4 @@
-"""indexes and tables for speed at scale (routing, linking, digests)
+"""routing speed at scale (matches written in bulk, candidate narrowing)
 
 Revision ID: 0019
 Revises: 0018
