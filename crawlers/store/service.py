@@ -110,6 +110,10 @@ class StoreSummary:
 
 
 def content_hash(data: dict[str, Any]) -> str:
+    """The notice's fingerprint; an empty `awards` (a newer §2 field) is left out, so a notice stored before the
+    field existed is not seen as changed when it is crawled again."""
+    if "awards" in data and not data["awards"]:
+        data = {key: value for key, value in data.items() if key != "awards"}
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
