@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "crawlers.store.search",
     "crawlers.crawl.models",
     "watch.models",
+    "watch.cpv.tables",
     "notifications.models",
     "consortium.models",
     "pib.job_store",
