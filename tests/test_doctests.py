@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["crawlers.parsers.fields", "crawlers.codelists"]
+MODULES = ["crawlers.parsers.fields", "crawlers.codelists", "crawlers.identifiers"]
 
 
 @pytest.mark.parametrize("name", MODULES)
