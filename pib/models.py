@@ -8,7 +8,7 @@ MODEL_MODULES = (
     "crawlers.store.search",
     "crawlers.crawl.models",
     "watch.models",
-    "watch.cpv.tables",
+    "watch.cpv_tables",
     "notifications.models",
     "consortium.models",
     "pib.job_store",

@@ -2,6 +2,9 @@
 
 One version is active at a time, the one routing uses; watch/cpv/registry.py saves, activates, prunes and loads
 them.
+
+Outside the `watch.cpv` package on purpose: every process registers the tables (pib/models.py), and importing
+`watch.cpv` loads scikit-learn, a second or two that only the processes that classify should pay.
 """
 
 from __future__ import annotations
