@@ -59,7 +59,8 @@ from typing import Any, Protocol
 
 from lxml import etree
 
-from ..notice import MAX_TEXT, Buyer, Lot, Notice
+from ..identifiers import normalize_identifier
+from ..notice import MAX_TEXT, Award, Buyer, Lot, Notice, Winner
 from .fields import (
     PARIS,
     NoticeError,
@@ -572,6 +573,21 @@ class _Parts:
     documents_url: str | None = None
     profile_url: str | None = None
     related: list[str] = field(default_factory=list)
+    awards: list[_Award] = field(default_factory=list)
+    total_awarded: tuple[float | None, str | None] = (None, None)
+    """`ATTRIBUTION/VALEUR_TOTALE`: the value of the only award when that award states none."""
+
+
+@dataclass
+class _Award:
+    """An award before the notice's lots are known: its lot number as written."""
+
+    lot: str | None
+    winners: list[Winner]
+    value: float | None = None
+    currency: str | None = None
+    tenders: int | None = None
+    when: date | None = None
 
 
 def _amount(raw: str | None) -> float | None:
@@ -648,6 +664,8 @@ def _read_v230(d: _Node, parts: _Parts) -> None:
                 _Lot(id=number, title=n.text("INTITULE"), description=n.text("DESCRIPTION"))
                 for number, n in zip(numbers, decisions, strict=True)
             ]
+    if award:
+        _read_v230_awards(d, parts)
     delay = d.first("CONDITION_DELAI")
     if delay is not None:
         for name in ("RECEPT_OFFRES", "RECEPT_CANDIDATURES", "RECEPT_CANDIDATURE", "RECEPT_CANDIDAT"):
@@ -658,6 +676,145 @@ def _read_v230(d: _Node, parts: _Parts) -> None:
     parts.profile_url = _url(identite.text("URL_PROFIL_ACHETEUR"))
     for joue in d.all("PUBLICATION_ANTERIEURE/REFERENCE_PUBLICATION/PUBLICATION_JOUE"):
         parts.related.append(_ted_number(joue.text("ANNEE"), joue.text("NUM_ANNONCE")) or "")
+
+
+_GROUP_ROLE = re.compile(
+    r"\s*[(\[]?\s*\b(?:mandataire|co-?\s?traitants?|membre du groupement|groupement)\b"
+    r"\s*(?:solidaire|conjoint)?\s*[)\]]?\s*$",
+    re.IGNORECASE,
+)
+"""The role of a firm in a group that won together, as BOAMP buyers append it to the name:
+`CONCRETE WAVES SKATE PARKS(Mandataire)`, `SPORT DES VILLES(co-traitant)`."""
+_NOT_AWARDED = ("INFRUCTUEUX", "SANS_SUITE", "NON_ATTRIBUE")
+
+
+def _winner_name(raw: str | None) -> tuple[str | None, bool]:
+    """A titulaire's name without its group role, and whether it named one.
+
+    >>> _winner_name("CONCRETE WAVES SKATE PARKS(Mandataire)")
+    ('CONCRETE WAVES SKATE PARKS', True)
+    >>> _winner_name("SPORT DES VILLES (co-traitant)"), _winner_name("Brake France Service")
+    (('SPORT DES VILLES', True), ('Brake France Service', False))
+    """
+    name = _tidy(raw)
+    if not name:
+        return None, False
+    bare = _GROUP_ROLE.sub("", name).strip(" -,")
+    return (bare, True) if bare and bare != name else (name, False)
+
+
+def _identifier(raw: str | None, country: str | None) -> str | None:
+    """A firm's SIRET / SIREN / VAT number in the one normalized form (crawlers/identifiers.py)."""
+    return normalize_identifier(collapse(raw), country) if raw and raw.strip() else None
+
+
+def _v230_winner(node: _Node) -> tuple[Winner | None, bool]:
+    name, in_group = _winner_name(node.text("DENOMINATION"))
+    if not name:
+        return None, False
+    country = country_alpha2(node.text("PAYS")) or "FR"
+    names = node.names()
+    sme = True if "PME_OUI" in names else False if "PME_NON" in names else None
+    raw_id = next((t for t in (node.text(k) for k in ("CODE_IDENT_NATIONAL", "SIRET", "SIREN", "NUM_TVA")) if t), None)
+    winner = Winner(
+        name=name[:1000],
+        country=country,
+        identifier=_identifier(raw_id, country),
+        town=(_tidy(node.text("VILLE")) or None),
+        sme=sme,
+    )
+    return winner, in_group
+
+
+def _renseignement(node: _Node | None) -> tuple[float | None, str | None, int | None, date | None]:
+    """Value, currency, tenders received and award date of a `RENSEIGNEMENT` block. A range (`MONTANT_MINI`,
+    `MONTANT_MAXI`: a framework's minimum and maximum) is the value only when both ends are equal."""
+    if node is None:
+        return None, None, None, None
+    value, currency = _money(node.first("MONTANT"))
+    if value is None:
+        low, currency = _money(node.first("MONTANT_MINI"))
+        high, _ = _money(node.first("MONTANT_MAXI"))
+        value = _range(low, high)
+    tenders_text = collapse(node.text("NB_OFFRE_RECU"))
+    tenders = int(tenders_text) if tenders_text and tenders_text.isdigit() else None
+    return (
+        value,
+        (currency or "EUR") if value is not None else None,
+        tenders,
+        _loose_date(node.text("DATE_ATTRIBUTION")),
+    )
+
+
+def _read_v230_awards(d: _Node, parts: _Parts) -> None:
+    """`ATTRIBUTION/DECISION` blocks: one per awarded lot (a lot declared infructueux or sans suite, or a
+    decision naming no titulaire, has none). Each `TITULAIRE` is followed by its `RENSEIGNEMENT` (date, number
+    of tenders, amount). Several titulaires of one decision are a group when the names say so (mandataire,
+    co-traitant): one award with all of them, the amount the group's; else each is the holder of its own
+    contract (a framework agreement with several holders): one award each with its own amount."""
+    attribution = d.first("ATTRIBUTION")
+    if attribution is None or any(name in attribution.names() for name in _NOT_AWARDED):
+        return
+    decided = _loose_date(attribution.text("DATE_DECISION"))
+    parts.total_awarded = _money(attribution.first("VALEUR_TOTALE"))
+    for decision in attribution.all("DECISION"):
+        if any(name in decision.names() for name in _NOT_AWARDED):
+            continue
+        lot = collapse(decision.text("NUM_LOT"))
+        found = [_v230_winner(node) for node in decision.all("TITULAIRE")]
+        details = [_renseignement(node) for node in decision.all("RENSEIGNEMENT")]
+        pairs = [
+            (winner, details[index] if index < len(details) else (None, None, None, None))
+            for index, (winner, _) in enumerate(found)
+            if winner is not None
+        ]
+        if not pairs:
+            continue
+        group = len(pairs) > 1 and any(in_group for _, in_group in found)
+        blocks = [pairs] if group or len(pairs) == 1 else [[pair] for pair in pairs]
+        for block in blocks:
+            value = next((v for _, (v, _c, _t, _d) in block if v is not None), None)
+            currency = next((c for _, (v, c, _t, _d) in block if v is not None), None)
+            parts.awards.append(
+                _Award(
+                    lot=lot,
+                    winners=[winner for winner, _ in block],
+                    value=value,
+                    currency=currency,
+                    tenders=next((t for _, (_v, _c, t, _d) in block if t is not None), None),
+                    when=next((when for _, (_v, _c, _t, when) in block if when is not None), None) or decided,
+                )
+            )
+
+
+def _awards(parts: _Parts, lots: list[_Lot]) -> list[Award]:
+    """The §2 awards, their lot numbers resolved against the notice's lots: a number that is a lot's id is that
+    lot; in a notice of one lot, any award is that lot's (BOAMP writes the buyer's contract number in
+    `NUM_LOT` too, `2016-52`)."""
+    ids = [lot.id or "1" for lot in lots]
+    total, total_currency = parts.total_awarded
+    result = []
+    for found in parts.awards:
+        if found.lot in ids:
+            lot_ids = [found.lot]
+        elif len(ids) == 1:
+            lot_ids = ids
+        else:
+            lot_ids = [found.lot] if found.lot else []
+        value, currency = found.value, found.currency
+        if value is None and total is not None and len(parts.awards) == 1:
+            value, currency = total, total_currency or "EUR"
+        result.append(
+            Award(
+                lot_ids=lot_ids,
+                winners=found.winners,
+                value=value,
+                currency=currency if value is not None else None,
+                tenders_received=found.tenders,
+                date=found.when,
+            )
+        )
+    return result
 
 
 def _read_gestion_links(g: _Node, parts: _Parts) -> None:
@@ -981,6 +1138,7 @@ def _notice(parts: _Parts, *, url: str | None) -> Notice:
         url=url or NOTICE_URL.format(idweb=parts.idweb),
         documents_url=parts.documents_url or (None if award else parts.profile_url),
         related=[r for r in distinct(parts.related) if r != parts.idweb],
+        awards=_awards(parts, lots) if award else [],
     )
 
 

@@ -353,7 +353,34 @@ EXPECTED_ATTRIBUTION_10: dict[str, Any] = {
     "url": "https://www.boamp.fr/pages/avis/?q=idweb:16-185754",
     "documents_url": None,  # URL_PROFIL_ACHETEUR is not read for an award
     "related": ["15-14160"],  # MARCHE/ANNONCE_ANTERIEUR/REFERENCE/IDWEB
-    "awards": [],
+    # one DECISION, three TITULAIRE: a group (the names say "(Mandataire)", "(co-traitant)", "(Co-traitant)",
+    # dropped from the names); the amount and the number of offers are the mandataire's RENSEIGNEMENT
+    "awards": [
+        {
+            "lot_ids": ["1"],
+            "winners": [
+                {
+                    "name": "CONCRETE WAVES SKATE PARKS",
+                    "country": "FR",
+                    "identifier": None,
+                    "town": "TARNOS",
+                    "sme": None,
+                },
+                {"name": "SPORT DES VILLES", "country": "FR", "identifier": None, "town": "CAEN", "sme": None},
+                {
+                    "name": "LAURENCE CREMEL PAYSAGISTE",
+                    "country": "FR",
+                    "identifier": None,
+                    "town": "PARIS",
+                    "sme": None,
+                },
+            ],
+            "value": 348852.0,
+            "currency": "EUR",
+            "tenders_received": 3,
+            "date": "2016-12-26",
+        }
+    ],
 }
 
 LOTS_TOULON = [  # OBJET/LOTS/LOT: NUM, INTITULE, CPV/PRINCIPAL; every CODE_NUTS is FR825
@@ -378,6 +405,27 @@ LOTS_TOULON = [  # OBJET/LOTS/LOT: NUM, INTITULE, CPV/PRINCIPAL; every CODE_NUTS
     ("19", "viande et volaille bio (frais)", "15110000"),
     ("20", "pains et viennoiseries", "15811000"),
     ("21", "pâtisserie fraîche sucrée ou salée", "15812100"),
+]
+BRAKE = ("Brake France Service", "Béziers", False)  # PME_NON
+AWARDS_TOULON = [  # DECISION: NUM_LOT, TITULAIRE (DENOMINATION, VILLE, PME_OUI/PME_NON), MONTANT, NB_OFFRE_RECU
+    ("1", *BRAKE, 130000.0, 3),
+    ("2", *BRAKE, 60000.0, 4),
+    ("3", *BRAKE, 15000.0, 4),
+    ("4", "Société de Distribution Avicole Sda", "Ancenis Cedex", True, 45000.0, 5),
+    ("5", "Générale Frigorifique Distribution Lerda", "Le Muy", True, 65000.0, 2),
+    ("6", *BRAKE, 40000.0, 3),
+    ("7", "Davigel", "Dieppe", False, 10000.0, 6),
+    ("8", "Terreazur Pomona", "Toulon", True, 30000.0, 1),
+    ("10", *BRAKE, 150000.0, 5),
+    ("11", "Nectarys Sarl", "Juine Sur Loire", True, 13000.0, 4),
+    ("12", "Felix Potin Provence", "Brignoles", True, 65000.0, 1),
+    ("14", "Pro A Pro Distribution Sud", "Miramas", False, 40000.0, 3),
+    ("15", "Passion Froid Groupe Pomona", "Aix En Provence cedex 3", False, 4500.0, 2),
+    ("16", "Nectarys Sarl", "Juigne Sur Loire", True, 3000.0, 4),
+    ("17", "les-repas-sante", "Beaune", True, 20000.0, 1),
+    ("18", "les-repas-sante", "Beaune", True, 6500.0, 2),
+    ("20", "Paindor Toulon Sas", "Ollioules", True, 90000.0, 2),
+    ("21", "Sarl Boulangerie-Patisserie Lapierre", "Toulon", True, 4500.0, 1),
 ]
 EXPECTED_ATTRIBUTION_12: dict[str, Any] = {
     "source": "boamp",
@@ -424,7 +472,18 @@ EXPECTED_ATTRIBUTION_12: dict[str, Any] = {
     # the earlier notice: its idweb, and its JOUE publication (ANNEE 2016, NUM_ANNONCE 252708), also given
     # in DONNEES/PUBLICATION_ANTERIEURE
     "related": ["16-107438", "252708-2016"],
-    "awards": [],
+    # one DECISION per lot; lots 9, 13 and 19 are INFRUCTUEUX: no entry
+    "awards": [
+        {
+            "lot_ids": [lot],
+            "winners": [{"name": name, "country": "FR", "identifier": None, "town": town, "sme": sme}],
+            "value": value,
+            "currency": "EUR",
+            "tenders_received": offers,
+            "date": "2016-10-20",
+        }
+        for lot, name, town, sme, value, offers in AWARDS_TOULON
+    ],
 }
 
 
@@ -776,6 +835,70 @@ def test_xml_awards() -> None:
     merignac = xml("test-attribution-5.xml")
     assert merignac["estimated_value"] is None and merignac["deadline"] is None
     assert merignac["procedure"] == "other"  # PROCEDURE_ADAPTE
+
+
+def _winners(award: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [(winner["name"], winner["town"]) for winner in award["winners"]]
+
+
+def test_xml_award_without_renseignement_takes_the_decision_and_total() -> None:
+    saintes = xml("test-attribution-2.xml")  # TITULAIRE without RENSEIGNEMENT; VALEUR_TOTALE, DATE_DECISION
+    assert saintes["awards"] == [
+        {
+            "lot_ids": ["1"],
+            "winners": [
+                {
+                    "name": "SARL ENVIRONNEMENT & SOLUTIONS",
+                    "country": "FR",
+                    "identifier": None,
+                    "town": None,
+                    "sme": None,
+                }
+            ],
+            "value": 38820.0,
+            "currency": "EUR",
+            "tenders_received": None,
+            "date": "2017-02-06",
+        }
+    ]
+    orsay = xml("test-attribution-3.xml")  # no amount anywhere
+    assert [(a["value"], a["date"], _winners(a)) for a in orsay["awards"]] == [
+        (None, "2016-12-14", [("Axe Sig/Atmosphère", None)])
+    ]
+    merignac = xml("test-attribution-5.xml")
+    assert [(a["value"], a["currency"], _winners(a)) for a in merignac["awards"]] == [
+        (159691.6, "EUR", [("Moter", "Mérignac")])
+    ]
+
+
+def test_xml_award_sans_suite_has_no_entry() -> None:
+    troyes = xml("test-attribution-4.xml")  # ATTRIBUTION/SANS_SUITE; DECISION blocks without TITULAIRE
+    assert troyes["notice_type"] == "award" and troyes["awards"] == []
+
+
+def test_xml_several_holders_without_a_group_are_one_award_each() -> None:
+    # a framework agreement with several holders: no name says mandataire or co-traitant, each TITULAIRE has
+    # its own RENSEIGNEMENT; MONTANT_MINI 5000 / MONTANT_MAXI 60000 is a range, not the awarded value
+    suresnes = xml("test-attribution-7.xml")
+    assert [(_winners(a), a["value"], a["tenders_received"], a["date"]) for a in suresnes["awards"]] == [
+        ([("ADECCO MEDICAL", "VILLEURBANNE")], None, 4, "2017-01-31"),
+        ([("SELECT TT APPEL MEDICAL", "LA PLAINE SAINT DENIS")], None, 4, "2017-01-31"),
+        ([("TROOPS IZUMA", "SAINT ANDRE DE CORCY")], None, 4, "2017-01-31"),
+    ]
+    gap = xml("test-attribution-6.xml")  # five holders, MONTANT_INDEFINI
+    assert [w["name"] for a in gap["awards"] for w in a["winners"]] == [
+        "ADIPAP",
+        "KEMIRA FRANCE SAS",
+        "OTV SUD AFRIQUE",
+        "SAS SNF",
+        "DIAGONAL WATER TREATMENT",
+    ]
+    assert {a["value"] for a in gap["awards"]} == {None} and {a["tenders_received"] for a in gap["awards"]} == {6}
+    hautes_alpes = xml("test-attribution-9.xml")
+    assert [(_winners(a), a["value"]) for a in hautes_alpes["awards"]] == [
+        ([("ROIRET Energies", "Saint-Priest")], 150000.0),
+        ([("SCARA & Cie", "Embrun")], 150000.0),
+    ]
 
 
 def test_xml_repairs_windows_1252_punctuation() -> None:
