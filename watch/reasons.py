@@ -5,7 +5,8 @@ parameters, so each reader gets it in their own language, with the CPV and NUTS 
 `describe_reason` is the one wording, for the emails (notifications) and the web portal alike:
 
 - `{"kind": "cpv", "code": "48900000", "under": "48000000"}`, with `"lots": ["2"]` when only lots have the
-  code, `"confidence": 0.6` when it was inferred from the text;
+  code, `"confidence": 0.82` when the notice has no code and the CPV classifier inferred this one from its text
+  (watch/cpv), read "CPV 72000000 (…) inferred, 0.82; under your 72000000 (…)", "déduit, 0,82", "afgeleid, 0,82";
 - `{"kind": "keyword", "keyword": "cloud", "field": "title" | "description" | "lot"}`, `"lot": "2"` for a lot;
 - `{"kind": "place", "code": "BE241"}`, `"lots": [...]` when the place is those lots' only;
 - `{"kind": "buyer-place", "code": "FR"}`: no place of performance, the buyer's country matched;
@@ -20,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from babel.numbers import format_decimal
+
 from crawlers.codelists import cpv_label, nuts_label
 
 Reason = dict[str, Any]
@@ -32,9 +35,14 @@ _WORDS: dict[str, tuple[str, str, str]] = {
     "cpv.under": ("{code} relève de votre {under}", "{code} valt onder uw {under}", "{code} under your {under}"),
     "cpv.same": ("{code}, l'un de vos codes", "{code}, een van uw codes", "{code}, one of your codes"),
     "cpv.inferred": (
-        "{code} déduit du texte (confiance {confidence}) relève de votre {under}",
-        "{code} afgeleid uit de tekst (betrouwbaarheid {confidence}) valt onder uw {under}",
-        "{code} inferred from the text (confidence {confidence}) under your {under}",
+        "{code} déduit, {confidence}\u00a0; relève de votre {under}",
+        "{code} afgeleid, {confidence}; valt onder uw {under}",
+        "{code} inferred, {confidence}; under your {under}",
+    ),
+    "cpv.inferred.same": (
+        "{code} déduit, {confidence}\u00a0; l'un de vos codes",
+        "{code} afgeleid, {confidence}; een van uw codes",
+        "{code} inferred, {confidence}; one of your codes",
     ),
     "lot": ("lot {ids}", "perceel {ids}", "lot {ids}"),
     "lots": ("lots {ids}", "percelen {ids}", "lots {ids}"),
@@ -123,8 +131,12 @@ def format_amount(value: float, currency: str | None, language: str) -> str:
 
 
 def _decimal(value: float, language: str) -> str:
-    text = f"{value:.2f}"
-    return text if _index(language) == 2 else text.replace(".", ",")
+    """A confidence with two decimals, written the local way (Babel).
+
+    >>> _decimal(0.8249, "fr"), _decimal(0.8249, "nl"), _decimal(0.8249, "en")
+    ('0,82', '0,82', '0.82')
+    """
+    return format_decimal(value, format="0.00", locale=LANGUAGES[_index(language)])
 
 
 def describe_reason(reason: Mapping[str, Any] | str, language: str) -> str:
@@ -164,7 +176,8 @@ def _describe_cpv(reason: Mapping[str, Any], language: str) -> str:
     code, under = reason["code"], reason["under"]
     values = {"code": f"CPV {_code(code, language)}", "under": _code(under, language)}
     if reason.get("confidence") is not None:
-        text = _say("cpv.inferred", language, confidence=_decimal(reason["confidence"], language), **values)
+        key = "cpv.inferred.same" if code == under else "cpv.inferred"
+        text = _say(key, language, confidence=_decimal(reason["confidence"], language), **values)
     elif code == under:
         text = _say("cpv.same", language, **values)
     else:

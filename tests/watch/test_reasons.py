@@ -81,7 +81,15 @@ def test_french_and_dutch_reasons_carry_the_code_labels() -> None:
         "aanbestedende dienst in France (FR) (plaats van uitvoering niet vermeld)"
     )
     inferred = {"kind": "cpv", "code": "72200000", "under": "72000000", "confidence": 0.6}
-    assert "(confiance 0,60)" in describe_reason(inferred, "fr")
+    assert describe_reason(inferred, "fr") == (
+        "CPV 72200000 (Services de programmation et de conseil en logiciels) déduit, 0,60\u00a0; relève de votre "
+        "72000000 (Services de technologies de l'information, conseil…)"
+    )
+    assert describe_reason(inferred, "en").startswith("CPV 72200000 (Software programming and consultancy services)")
+    assert "inferred, 0.60; under your 72000000" in describe_reason(inferred, "en")
+    assert "afgeleid, 0,60; valt onder uw 72000000" in describe_reason(inferred, "nl")
+    same = {"kind": "cpv", "code": "72000000", "under": "72000000", "confidence": 0.8249}
+    assert describe_reason(same, "fr").endswith("déduit, 0,82\u00a0; l'un de vos codes")
     long_label = describe_reason({"kind": "cpv", "code": "72212000", "under": "72000000"}, "fr")
     assert long_label.endswith("relève de votre 72000000 (Services de technologies de l'information, conseil…)")
 
