@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "crawlers.store.search",
     "crawlers.crawl.models",
     "watch.models",
+    "watch.organisations",
     "watch.cpv_tables",
     "notifications.models",
     "consortium.models",
