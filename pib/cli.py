@@ -220,13 +220,14 @@ def db_upgrade() -> None:
 
 
 def _register_commands() -> None:
-    from pib import cli_consortium, cli_crawl, cli_notify, cli_watch
+    from pib import cli_awards, cli_consortium, cli_crawl, cli_notify, cli_watch
     from pib.web import cli as cli_web
 
     cli_crawl.register(app)
     cli_watch.register(app)
     cli_consortium.register(app)
     cli_notify.register(app)
+    cli_awards.register(app)
     cli_web.register(app)
 
 

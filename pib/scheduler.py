@@ -110,10 +110,16 @@ def crawl_job(source: str) -> CrawlReport:
 
 
 def link_job() -> None:
-    """Link new publications into procedures (so change alerts and reminders follow the procedure)."""
+    """Link new publications into procedures (so change alerts and reminders follow the procedure), then resolve
+    the winners of the new award notices into organisations."""
     from crawlers.store.procedures import link_procedures
 
     log.info("link procedures: %s", link_procedures(_engine()).describe())
+    from watch.organisations import resolve_awards  # the award notices just linked: their winners' organisations
+
+    summary = resolve_awards(_engine())
+    if summary.notices or summary.links_confirmed or summary.links_proposed or summary.failed:
+        log.info("organisations: %s", summary.describe())
 
 
 def match_job() -> None:
