@@ -37,7 +37,7 @@ EXPECTED_FAILURES = {
 
 def test_every_format_is_recorded() -> None:
     formats = {parsed.format for path in NOTICE_FILES for parsed in parse_bytes(path.read_bytes()).notices}
-    assert formats == {"eforms", "ted-legacy", "boamp-xml", "boamp-json", "be-json"}
+    assert formats == {"eforms", "ted-legacy", "boamp-xml", "boamp-json", "be-json", "decp-json"}
     assert len(NOTICE_FILES) > 240
 
 

@@ -96,7 +96,7 @@ def test_malformed_json() -> None:
 
 def test_unknown_documents_are_named() -> None:
     assert "unknown XML document <html>" in only_failure(b"<html><body>Maintenance</body></html>")
-    assert "not a BOAMP or BE record" in only_failure(b'{"hello": "world"}')
+    assert "not a BOAMP, BE or DECP record" in only_failure(b'{"hello": "world"}')
 
 
 def test_billion_laughs_is_refused_without_expansion() -> None:

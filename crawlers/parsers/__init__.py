@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from ..notice import Notice
 from .be import parse_be_publication
 from .boamp import parse_boamp_record, parse_boamp_xml
+from .decp import decp_contracts, is_decp_record, parse_decp_record
 from .eforms import EFORMS_ROOTS, parse_eforms
 from .fields import NoticeError
 from .ted_legacy import parse_ted_export
@@ -82,8 +83,15 @@ def _parse_xml_document(data: bytes, outcome: ParseOutcome) -> None:
         raise NoticeError(f"unknown XML document <{name}>: not eForms, TED_EXPORT nor BOAMP")
 
 
-_PAGE_FORMATS = {"results": "boamp-json", "publications": "be-json"}
-"""The list of a page and the format of its records: BOAMP opendatasoft `results`, BE `publications`."""
+_PAGE_FORMATS = {"results": "boamp-json", "publications": "be-json", "marches": "decp-json"}
+"""The list of a page and the format of its records: BOAMP opendatasoft `results`, BE `publications`, DECP
+`marches` (DECP API pages are opendatasoft `results` too: their records are told by their fields)."""
+
+_PARSERS: dict[str, Callable[[Mapping[str, Any]], Notice]] = {
+    "boamp-json": parse_boamp_record,
+    "be-json": parse_be_publication,
+    "decp-json": parse_decp_record,
+}
 
 
 def _json_kind(value: Any) -> str:
@@ -127,16 +135,23 @@ def _json_records(document: Any, where: str = "", page_format: str | None = None
         yield where or "record", "boamp-json", document
     elif "publicationWorkspaceId" in document:
         yield where or "record", "be-json", document
+    elif is_decp_record(document):
+        yield where or "record", "decp-json", document
     elif page_format is not None:
         yield where, page_format, document
     else:
+        contracts = decp_contracts(document.get("marches"))
+        if contracts is not None:
+            key = "marches" if isinstance(document.get("marches"), list) else "marches.marche"
+            yield from _json_records(contracts, f"{where}.{key}" if where else key, "decp-json")
+            return
         for key in ("results", "publications", "json", "data"):
             inner = document.get(key)
             if isinstance(inner, list) or (key in ("json", "data") and isinstance(inner, Mapping)):
                 yield from _json_records(inner, f"{where}.{key}" if where else key, _PAGE_FORMATS.get(key))
                 return
         keys = ", ".join(sorted(document)[:8]) or "none"
-        raise NoticeError(f"{where or 'document'}: not a BOAMP or BE record nor a page of them (keys: {keys})")
+        raise NoticeError(f"{where or 'document'}: not a BOAMP, BE or DECP record nor a page of them (keys: {keys})")
 
 
 def _parse_json_document(data: bytes, outcome: ParseOutcome) -> None:
@@ -150,9 +165,7 @@ def _parse_json_document(data: bytes, outcome: ParseOutcome) -> None:
             continue
         record, fmt, item = entry
         raw = json.dumps(item, ensure_ascii=False, sort_keys=True).encode()
-        parse: Callable[[Mapping[str, Any]], Notice] = (
-            parse_boamp_record if fmt == "boamp-json" else parse_be_publication
-        )
+        parse = _PARSERS[fmt]
         _attempt(outcome, record, fmt, raw, lambda item=item, parse=parse: parse(item))  # type: ignore[misc]
 
 
