@@ -27,7 +27,7 @@ from functools import cached_property
 from typing import Any
 
 from .reasons import Reason
-from .text import Field, contains_phrase, fold, stemmer
+from .text import Field, contains_phrase, fold, stemmer, words
 
 DEFAULT_NOTICE_TYPES = ("contract-notice", "prior-information")
 NUTS_COUNTRY = {"GR": "EL", "GB": "UK"}
@@ -235,6 +235,18 @@ def _prefixes(code: str) -> Iterable[str]:
     return (code[:k] for k in range(2, len(code) + 1))
 
 
+def _stemmed(phrases: Sequence[tuple[str, ...]], language: str) -> tuple[tuple[str, ...], ...]:
+    """Folded words of keywords → their stems in a language, linking words left out (`Stemmer.content_stems`
+    of each keyword, without folding and cutting it again for every language)."""
+    stems = stemmer(language)
+    stopwords, stem = stems.stopwords, stems.stem
+    return tuple(tuple(stem(word) for word in phrase if word not in stopwords) for phrase in phrases)
+
+
+def _first_descending(item: tuple[float, Reason]) -> float:
+    return -item[0]
+
+
 CpvHit = tuple[int, str]
 """(index of the profile's code, notice code)"""
 KeywordHit = tuple[int, int]
@@ -247,26 +259,39 @@ class _Compiled:
     def __init__(self, spec: ProfileSpec) -> None:
         self.spec = spec
         self.prefixes = tuple(cpv_prefix(code) for code in spec.cpv)
+        self.strengths = tuple(min(0.85, 0.55 + 0.05 * (len(prefix) - 2)) for prefix in self.prefixes)
+        """The strength of a code found under each profile code: the narrower the firm's code, the surer."""
         self.regions = frozenset(nuts_code(r) for r in spec.regions)
         self.region_prefixes = frozenset(p for r in self.regions for p in _prefixes(r))
         self.types = frozenset(spec.notice_types or DEFAULT_NOTICE_TYPES)
         self.procedures = frozenset(spec.procedure_types)
+        self.ranged = spec.value_min is not None or spec.value_max is not None
+        # Folded words once per profile; per language only the (remembered) stemming is left to do.
+        self._keyword_words = tuple(tuple(words(k)) for k in spec.keywords)
+        self._exclude_words = tuple(tuple(words(k)) for k in spec.exclude)
         self._keywords: dict[str, tuple[tuple[str, ...], ...]] = {}
         self._exclude: dict[str, tuple[tuple[str, ...], ...]] = {}
 
     def keywords(self, language: str) -> tuple[tuple[str, ...], ...]:
         found = self._keywords.get(language)
         if found is None:
-            stems = stemmer(language)
-            found = self._keywords[language] = tuple(tuple(stems.content_stems(k)) for k in self.spec.keywords)
+            found = self._keywords[language] = _stemmed(self._keyword_words, language)
         return found
 
     def exclusions(self, language: str) -> tuple[tuple[str, ...], ...]:
         found = self._exclude.get(language)
         if found is None:
-            stems = stemmer(language)
-            found = self._exclude[language] = tuple(tuple(stems.content_stems(k)) for k in self.spec.exclude)
+            found = self._exclude[language] = _stemmed(self._exclude_words, language)
         return found
+
+    def excludes(self, facts: NoticeFacts) -> bool:
+        """Whether an excluded word or phrase of the profile is in the notice."""
+        for stems in self.exclusions(facts.language):
+            if stems and any(
+                contains_phrase(facts.fields[index].stems, stems) for index in facts.stem_fields.get(stems[0], ())
+            ):
+                return True
+        return False
 
     def place(self, codes: Iterable[str]) -> str | None:
         """The first code that is a prefix of a region of the profile, or has one as its prefix."""
@@ -287,25 +312,26 @@ class _Compiled:
         ]
         return cpv, keywords
 
-    def judge(self, facts: NoticeFacts, cpv: list[CpvHit], keywords: list[KeywordHit]) -> Hit | None:
-        """The match, if the notice passes every rule of §6 given its CPV and keyword evidence."""
+    def judge(
+        self, facts: NoticeFacts, cpv: list[CpvHit], keywords: list[KeywordHit], *, excluded: bool | None = None
+    ) -> Hit | None:
+        """The match, if the notice passes every rule of §6 given its CPV and keyword evidence; `excluded` when
+        the caller already knows whether an excluded word is in the notice (the index finds them all at once)."""
         if not (cpv or keywords) or facts.notice_type not in self.types:
             return None
         if self.procedures and facts.procedure and facts.procedure not in self.procedures:
             return None
-        for stems in self.exclusions(facts.language):
-            if stems and any(
-                contains_phrase(facts.fields[index].stems, stems) for index in facts.stem_fields.get(stems[0], ())
-            ):
-                return None
-        if not self._value_fits(facts.value):
+        if self.ranged and not self._value_fits(facts.value):
             return None
         place = None
-        if self.regions:  # §6: a notice placed nowhere (no NUTS, no buyer country) is in none of the regions
-            if not (self.regions & facts.nuts_prefixes or self.region_prefixes.intersection(facts.nuts)):
-                return None
+        # §6: a notice placed nowhere (no NUTS, no buyer country) is in none of the regions
+        if self.regions and not (self.regions & facts.nuts_prefixes or self.region_prefixes.intersection(facts.nuts)):
+            return None
+        if excluded if excluded is not None else self.excludes(facts):
+            return None
+        if self.regions:
             place = self.place(facts.nuts)
-        lot_ids = self._lots(facts, cpv, keywords)
+        lot_ids = self._lots(facts, cpv, keywords) if facts.multi_lot else ()
         if self.regions and lot_ids:
             place = self.place(n for lot in facts.lots if lot.id in lot_ids for n in lot.nuts) or place
         return self._hit(facts, cpv, keywords, place, lot_ids)
@@ -346,32 +372,43 @@ class _Compiled:
     ) -> Hit:
         strengths: list[float] = []
         reasons: list[Reason] = []
-        best_cpv: dict[int, tuple[float, Reason]] = {}
-        for i, code in sorted(cpv):
-            strength, reason = self._cpv_evidence(facts, i, code)
-            if i not in best_cpv or strength > best_cpv[i][0]:
-                best_cpv[i] = (strength, reason)
-        for strength, reason in sorted(best_cpv.values(), key=lambda item: -item[0]):
+        if len(cpv) == 1:  # the common case, without the sorting below (same result)
+            strength, reason = self._cpv_evidence(facts, *cpv[0])
             strengths.append(strength)
-            if len(reasons) < 2:
-                reasons.append(reason)
-        best_keyword: dict[int, tuple[float, Reason]] = {}
-        keyword_stems = self.keywords(facts.language)
-        for i, index in sorted(keywords):
-            text_field = facts.fields[index]
-            kind = "lot" if text_field.lot_id else ("title" if index == 0 else "description")
-            strength = _FIELD_STRENGTH[kind] + (0.1 if len(keyword_stems[i]) > 1 else 0.0)
-            if i not in best_keyword or strength > best_keyword[i][0]:
-                found: Reason = {"kind": "keyword", "keyword": self.spec.keywords[i], "field": kind}
-                if text_field.lot_id:
-                    found["lot"] = text_field.lot_id
-                best_keyword[i] = (strength, found)
-        shown = 0
-        for strength, reason in sorted(best_keyword.values(), key=lambda item: -item[0]):
-            strengths.append(strength)
-            if shown < 3:
-                reasons.append(reason)
-                shown += 1
+            reasons.append(reason)
+        elif cpv:
+            best_cpv: dict[int, tuple[float, Reason]] = {}
+            for i, code in sorted(cpv):
+                strength, reason = self._cpv_evidence(facts, i, code)
+                if i not in best_cpv or strength > best_cpv[i][0]:
+                    best_cpv[i] = (strength, reason)
+            for strength, reason in sorted(best_cpv.values(), key=_first_descending):
+                strengths.append(strength)
+                if len(reasons) < 2:
+                    reasons.append(reason)
+        if keywords:
+            best_keyword: dict[int, tuple[float, Reason]] = {}
+            keyword_stems = self.keywords(facts.language)
+            for i, index in sorted(keywords) if len(keywords) > 1 else keywords:
+                text_field = facts.fields[index]
+                kind = "lot" if text_field.lot_id else ("title" if index == 0 else "description")
+                strength = _FIELD_STRENGTH[kind] + (0.1 if len(keyword_stems[i]) > 1 else 0.0)
+                if i not in best_keyword or strength > best_keyword[i][0]:
+                    found: Reason = {"kind": "keyword", "keyword": self.spec.keywords[i], "field": kind}
+                    if text_field.lot_id:
+                        found["lot"] = text_field.lot_id
+                    best_keyword[i] = (strength, found)
+            shown = 0
+            ranked = (
+                best_keyword.values()
+                if len(best_keyword) == 1
+                else sorted(best_keyword.values(), key=_first_descending)
+            )
+            for strength, reason in ranked:
+                strengths.append(strength)
+                if shown < 3:
+                    reasons.append(reason)
+                    shown += 1
         score = 1.0
         for strength in strengths:
             score *= 1.0 - strength
@@ -380,14 +417,13 @@ class _Compiled:
             reasons.append(self._place_reason(facts, place, lot_ids))
             if facts.placed_by_buyer:
                 score *= 0.9
-        if facts.value is not None and (self.spec.value_min is not None or self.spec.value_max is not None):
+        if facts.value is not None and self.ranged:
             reasons.append({"kind": "value", "amount": facts.value, "currency": facts.currency})
         return Hit(self.spec.id, self.spec.member_id, round(score, 4), tuple(reasons), lot_ids)
 
     def _cpv_evidence(self, facts: NoticeFacts, i: int, code: str) -> tuple[float, Reason]:
         info = facts.codes[code]
-        prefix = self.prefixes[i]
-        strength = min(0.85, 0.55 + 0.05 * (len(prefix) - 2))
+        strength = self.strengths[i]
         reason: Reason = {"kind": "cpv", "code": code, "under": self.spec.cpv[i]}
         if info.inferred is not None:
             reason["confidence"] = round(info.inferred, 2)
@@ -417,12 +453,19 @@ def profile_matches(spec: ProfileSpec, notice: Mapping[str, Any], **facts_args: 
 
 
 class ProfileIndex:
-    """Every active profile, indexed so that a notice is judged only against the profiles it can match."""
+    """Every active profile, indexed so that a notice is judged only against the profiles it can match.
+
+    For each notice type, a CPV prefix → the (profile, code) pairs it can be found under, and for each
+    language and notice type, the first stem of a keyword → the keywords (stems) starting with it and the
+    (profile, keyword) pairs that have it; excluded words likewise. A notice then looks up its own codes'
+    prefixes and its own stems: the profiles it meets are those with evidence, and each phrase is looked for
+    once for all the profiles that share it. Profiles that do not take the notice's type are never met. The
+    indexes of a language or notice type are built on first use.
+    """
 
     def __init__(self, profiles: Iterable[ProfileSpec]) -> None:
         self.profiles = [_Compiled(spec) for spec in profiles]
         self._cpv: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self._by_type: dict[str, frozenset[int]] = {}
         by_type: dict[str, set[int]] = defaultdict(set)
         for p, compiled in enumerate(self.profiles):
             for i, prefix in enumerate(compiled.prefixes):
@@ -430,49 +473,108 @@ class ProfileIndex:
             for notice_type in compiled.types:
                 by_type[notice_type].add(p)
         self._by_type = {notice_type: frozenset(found) for notice_type, found in by_type.items()}
-        self._keywords: dict[str, dict[str, list[tuple[int, int, tuple[str, ...]]]]] = {}
+        self._cpv_typed: dict[str, dict[str, tuple[tuple[int, int], ...]]] = {}
+        self._keywords: dict[tuple[str, str], dict[str, list[tuple[tuple[str, ...], list[tuple[int, int]]]]]] = {}
+        self._exclusions: dict[str, dict[str, list[tuple[tuple[str, ...], list[int]]]]] = {}
 
     def __len__(self) -> int:
         return len(self.profiles)
 
-    def _keyword_index(self, language: str) -> dict[str, list[tuple[int, int, tuple[str, ...]]]]:
-        """First stem of each keyword, in a language → (profile, keyword, all its stems); built on first use."""
-        found = self._keywords.get(language)
+    def _cpv_index(self, notice_type: str) -> dict[str, tuple[tuple[int, int], ...]]:
+        """CPV prefix → (profile, index of its code), for the profiles taking a notice type."""
+        found = self._cpv_typed.get(notice_type)
         if found is None:
-            found = defaultdict(list)
+            accepted = self._by_type.get(notice_type, frozenset())
+            found = {}
+            for prefix, pairs in self._cpv.items():
+                kept = tuple(pair for pair in pairs if pair[0] in accepted)
+                if kept:
+                    found[prefix] = kept
+            self._cpv_typed[notice_type] = found
+        return found
+
+    def _keyword_index(
+        self, language: str, notice_type: str
+    ) -> dict[str, list[tuple[tuple[str, ...], list[tuple[int, int]]]]]:
+        """First stem → [(all the stems of a keyword, the (profile, keyword) pairs that have it)]."""
+        found = self._keywords.get((language, notice_type))
+        if found is None:
+            accepted = self._by_type.get(notice_type, frozenset())
+            grouped: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
             for p, compiled in enumerate(self.profiles):
-                for i, stems in enumerate(compiled.keywords(language)):
+                if p in accepted:
+                    for i, stems in enumerate(compiled.keywords(language)):
+                        if stems:
+                            grouped[stems].append((p, i))
+            found = {}
+            for stems, pairs in grouped.items():
+                found.setdefault(stems[0], []).append((stems, pairs))
+            self._keywords[(language, notice_type)] = found
+        return found
+
+    def _exclusion_index(self, language: str) -> dict[str, list[tuple[tuple[str, ...], list[int]]]]:
+        """First stem → [(all the stems of an excluded word or phrase, the profiles excluding it)]."""
+        found = self._exclusions.get(language)
+        if found is None:
+            grouped: dict[tuple[str, ...], list[int]] = defaultdict(list)
+            for p, compiled in enumerate(self.profiles):
+                for stems in compiled.exclusions(language):
                     if stems:
-                        found[stems[0]].append((p, i, stems))
-            self._keywords[language] = found = dict(found)
+                        grouped[stems].append(p)
+            found = {}
+            for stems, profiles in grouped.items():
+                found.setdefault(stems[0], []).append((stems, profiles))
+            self._exclusions[language] = found
         return found
 
     def match(self, facts: NoticeFacts) -> list[Hit]:
         """Every profile the notice matches."""
-        accepted = self._by_type.get(facts.notice_type)
-        if not accepted:
+        if facts.notice_type not in self._by_type:
             return []
-        cpv: dict[int, list[CpvHit]] = defaultdict(list)
+        cpv: dict[int, list[CpvHit]] = {}
+        cpv_index = self._cpv_index(facts.notice_type)
         for code in facts.codes:
-            for prefix in _prefixes(code):
-                for p, i in self._cpv.get(prefix, ()):
-                    if p in accepted:
-                        cpv[p].append((i, code))
-        keywords: dict[int, list[KeywordHit]] = defaultdict(list)
+            for size in range(2, len(code) + 1):
+                pairs = cpv_index.get(code[:size])
+                if pairs:
+                    for p, i in pairs:
+                        found = cpv.get(p)
+                        if found is None:
+                            cpv[p] = [(i, code)]
+                        else:
+                            found.append((i, code))
+        keywords: dict[int, list[KeywordHit]] = {}
         fields = facts.fields
-        index = self._keyword_index(facts.language)
         stem_fields = facts.stem_fields
-        for stem in index.keys() & stem_fields.keys():
-            places = stem_fields[stem]
-            for p, i, stems in index[stem]:
-                if p not in accepted:
+        keyword_index = self._keyword_index(facts.language, facts.notice_type)
+        for stem, places in stem_fields.items():
+            groups = keyword_index.get(stem)
+            if not groups:
+                continue
+            for stems, pairs in groups:
+                where = places if len(stems) == 1 else [f for f in places if contains_phrase(fields[f].stems, stems)]
+                if not where:
                     continue
-                for place in places:
-                    if len(stems) == 1 or contains_phrase(fields[place].stems, stems):
-                        keywords[p].append((i, place))
+                for p, i in pairs:
+                    found_keywords = keywords.get(p)
+                    if found_keywords is None:
+                        found_keywords = keywords[p] = []
+                    found_keywords.extend((i, place) for place in where)
+        if not (cpv or keywords):
+            return []
+        excluded: set[int] = set()
+        exclusion_index = self._exclusion_index(facts.language)
+        if exclusion_index:
+            for stem, places in stem_fields.items():
+                for stems, profiles in exclusion_index.get(stem, ()):
+                    if len(stems) == 1 or any(contains_phrase(fields[f].stems, stems) for f in places):
+                        excluded.update(profiles)
         hits = []
+        profiles = self.profiles
         for p in sorted(cpv.keys() | keywords.keys()):
-            hit = self.profiles[p].judge(facts, cpv.get(p, []), keywords.get(p, []))
+            if p in excluded:
+                continue
+            hit = profiles[p].judge(facts, cpv.get(p, []), keywords.get(p, []), excluded=False)
             if hit is not None:
                 hits.append(hit)
         return hits
