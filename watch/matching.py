@@ -551,11 +551,11 @@ class ProfileIndex:
             groups = keyword_index.get(stem)
             if not groups:
                 continue
-            for stems, pairs in groups:
+            for stems, sharing in groups:
                 where = places if len(stems) == 1 else [f for f in places if contains_phrase(fields[f].stems, stems)]
                 if not where:
                     continue
-                for p, i in pairs:
+                for p, i in sharing:
                     found_keywords = keywords.get(p)
                     if found_keywords is None:
                         found_keywords = keywords[p] = []
@@ -566,9 +566,9 @@ class ProfileIndex:
         exclusion_index = self._exclusion_index(facts.language)
         if exclusion_index:
             for stem, places in stem_fields.items():
-                for stems, profiles in exclusion_index.get(stem, ()):
+                for stems, excluding in exclusion_index.get(stem, ()):
                     if len(stems) == 1 or any(contains_phrase(fields[f].stems, stems) for f in places):
-                        excluded.update(profiles)
+                        excluded.update(excluding)
         hits = []
         profiles = self.profiles
         for p in sorted(cpv.keys() | keywords.keys()):
