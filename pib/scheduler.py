@@ -170,8 +170,15 @@ def outbox_job() -> None:
 
 # Schedule ---------------------------------------------------------------------------------------------------
 
-SOURCES_CRON = {"ted": "10 6-22/4 * * *", "boamp": "20 */3 * * *", "be": "30 */3 * * *", "feeds": "40 * * * *"}
-"""TED publishes once a working day, BOAMP twice, BE all day; feeds are cheap to poll."""
+SOURCES_CRON = {
+    "ted": "10 6-22/4 * * *",
+    "boamp": "20 */3 * * *",
+    "be": "30 */3 * * *",
+    "decp": "50 5 * * *",
+    "feeds": "40 * * * *",
+}
+"""TED publishes once a working day, BOAMP twice, BE all day, DECP (awarded contracts) once a day; feeds are
+cheap to poll."""
 
 
 def job_specs(settings: Settings) -> list[JobSpec]:

@@ -243,6 +243,10 @@ def _stemmed(phrases: Sequence[tuple[str, ...]], language: str) -> tuple[tuple[s
     return tuple(tuple(stem(word) for word in phrase if word not in stopwords) for phrase in phrases)
 
 
+_KeywordGroup = tuple[tuple[str, ...], list[tuple[int, int]]]
+"""All the stems of a keyword, and the (profile, index of the keyword) pairs that have it."""
+
+
 def _first_descending(item: tuple[float, Reason]) -> float:
     return -item[0]
 
@@ -452,6 +456,9 @@ def profile_matches(spec: ProfileSpec, notice: Mapping[str, Any], **facts_args: 
     return compiled.judge(facts, *compiled.naive_hits(facts))
 
 
+_LAST_INDEX: dict[str, tuple[tuple[ProfileSpec, ...], ProfileIndex]] = {}
+
+
 class ProfileIndex:
     """Every active profile, indexed so that a notice is judged only against the profiles it can match.
 
@@ -474,11 +481,24 @@ class ProfileIndex:
                 by_type[notice_type].add(p)
         self._by_type = {notice_type: frozenset(found) for notice_type, found in by_type.items()}
         self._cpv_typed: dict[str, dict[str, tuple[tuple[int, int], ...]]] = {}
-        self._keywords: dict[tuple[str, str], dict[str, list[tuple[tuple[str, ...], list[tuple[int, int]]]]]] = {}
+        self._keywords: dict[str, dict[str, list[_KeywordGroup]]] = {}
+        self._keywords_typed: dict[tuple[str, str], dict[str, list[_KeywordGroup]]] = {}
         self._exclusions: dict[str, dict[str, list[tuple[tuple[str, ...], list[int]]]]] = {}
+        self.judged = 0
+        """How many (notice, profile) pairs were judged: the candidates the indexes left."""
 
     def __len__(self) -> int:
         return len(self.profiles)
+
+    @classmethod
+    def of(cls, profiles: Sequence[ProfileSpec]) -> ProfileIndex:
+        """The index of these profiles: the one made last time when they are the same (routing runs every few
+        minutes over profiles that rarely change, and the indexes of each language are then built already)."""
+        key = tuple(profiles)
+        last = _LAST_INDEX.get("index")
+        if last is None or last[0] != key:
+            last = _LAST_INDEX["index"] = (key, cls(key))
+        return last[1]
 
     def _cpv_index(self, notice_type: str) -> dict[str, tuple[tuple[int, int], ...]]:
         """CPV prefix → (profile, index of its code), for the profiles taking a notice type."""
@@ -493,23 +513,30 @@ class ProfileIndex:
             self._cpv_typed[notice_type] = found
         return found
 
-    def _keyword_index(
-        self, language: str, notice_type: str
-    ) -> dict[str, list[tuple[tuple[str, ...], list[tuple[int, int]]]]]:
+    def _keyword_index(self, language: str) -> dict[str, list[tuple[tuple[str, ...], list[tuple[int, int]]]]]:
         """First stem → [(all the stems of a keyword, the (profile, keyword) pairs that have it)]."""
-        found = self._keywords.get((language, notice_type))
+        found = self._keywords.get(language)
         if found is None:
-            accepted = self._by_type.get(notice_type, frozenset())
             grouped: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
             for p, compiled in enumerate(self.profiles):
-                if p in accepted:
-                    for i, stems in enumerate(compiled.keywords(language)):
-                        if stems:
-                            grouped[stems].append((p, i))
+                for i, stems in enumerate(compiled.keywords(language)):
+                    if stems:
+                        grouped[stems].append((p, i))
             found = {}
             for stems, pairs in grouped.items():
                 found.setdefault(stems[0], []).append((stems, pairs))
-            self._keywords[(language, notice_type)] = found
+            self._keywords[language] = found
+        return found
+
+    def _typed_keywords(self, language: str, notice_type: str, stem: str) -> list[_KeywordGroup]:
+        """The keyword groups of a first stem, kept to the profiles taking a notice type (`match` remembers them
+        per stem: filtering the whole index for each language and type costs more than the notices it serves)."""
+        accepted = self._by_type[notice_type]
+        found = []
+        for stems, pairs in self._keyword_index(language).get(stem, ()):
+            kept = [pair for pair in pairs if pair[0] in accepted]
+            if kept:
+                found.append((stems, kept))
         return found
 
     def _exclusion_index(self, language: str) -> dict[str, list[tuple[tuple[str, ...], list[int]]]]:
@@ -546,9 +573,13 @@ class ProfileIndex:
         keywords: dict[int, list[KeywordHit]] = {}
         fields = facts.fields
         stem_fields = facts.stem_fields
-        keyword_index = self._keyword_index(facts.language, facts.notice_type)
+        typed = self._keywords_typed.get((facts.language, facts.notice_type))
+        if typed is None:
+            typed = self._keywords_typed[(facts.language, facts.notice_type)] = {}
         for stem, places in stem_fields.items():
-            groups = keyword_index.get(stem)
+            groups = typed.get(stem)
+            if groups is None:
+                groups = typed[stem] = self._typed_keywords(facts.language, facts.notice_type, stem)
             if not groups:
                 continue
             for stems, sharing in groups:
@@ -571,7 +602,9 @@ class ProfileIndex:
                         excluded.update(excluding)
         hits = []
         profiles = self.profiles
-        for p in sorted(cpv.keys() | keywords.keys()):
+        candidates = sorted(cpv.keys() | keywords.keys())
+        self.judged += len(candidates)
+        for p in candidates:
             if p in excluded:
                 continue
             hit = profiles[p].judge(facts, cpv.get(p, []), keywords.get(p, []), excluded=False)

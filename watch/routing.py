@@ -308,7 +308,7 @@ def route_new(
             return summary
         summary.rescored = rescore(connection)
         tastes = load_tastes(connection)
-    index = ProfileIndex(specs)
+    index = ProfileIndex.of(specs)
     inference = _Inference(engine, cpv_model, cpv_labels if cpv_labels is not None else cpv_codes())
     after = 0
     while True:

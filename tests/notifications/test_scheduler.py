@@ -51,6 +51,7 @@ def test_job_specs_have_stable_ids_and_settings_override_them() -> None:
         "crawl:ted",
         "crawl:boamp",
         "crawl:be",
+        "crawl:decp",
         "link",
         "match",
         "digests:instant",
@@ -106,7 +107,7 @@ def test_a_failing_job_does_not_stop_the_others(engine: Engine) -> None:
 
 def test_serve_stops_cleanly_on_sigterm(database_url: str, tmp_path: Path) -> None:
     port = free_port()
-    off = {job: "off" for job in ("crawl:ted", "crawl:boamp", "crawl:be")}  # never a live host in a test
+    off = {job: "off" for job in ("crawl:ted", "crawl:boamp", "crawl:be", "crawl:decp")}  # no live host in a test
     env = {
         **os.environ,
         "PIB_DATABASE_URL": database_url,
@@ -183,7 +184,7 @@ def test_a_fresh_start_crawls_each_source_within_the_first_minutes(engine: Engin
     assert {job_id: when for job_id, when in after.items() if not job_id.startswith("crawl:")} == {
         job_id: when for job_id, when in on_schedule.items() if not job_id.startswith("crawl:")
     }
-    assert sorted(source for source, _ in moved) == ["be", "feeds", "ted"]
+    assert sorted(source for source, _ in moved) == ["be", "decp", "feeds", "ted"]
 
 
 def test_the_service_says_what_it_crawls_and_when_next(
@@ -199,7 +200,7 @@ def test_the_service_says_what_it_crawls_and_when_next(
         "PIB_DOWNLOAD_DELAY": "0",
         "PIB_AUTOTHROTTLE": "false",
         "PIB_CRAWL_INITIAL_DAYS": "20000",
-        "PIB_SCHEDULES": json.dumps({job: "off" for job in (*others, "followups", "reveals", "outbox")}),
+        "PIB_SCHEDULES": json.dumps({job: "off" for job in (*others, "crawl:decp", "followups", "reveals", "outbox")}),
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
