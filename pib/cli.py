@@ -229,6 +229,9 @@ def _register_commands() -> None:
     cli_notify.register(app)
     cli_awards.register(app)
     cli_web.register(app)
+    from pib import cli_cpv_admin  # last: it adds its commands to the `cpv` group of pib/cli_cpv.py
+
+    cli_cpv_admin.register(app)
 
 
 _register_commands()

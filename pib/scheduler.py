@@ -1,17 +1,20 @@
-"""The service: APScheduler 3.x runs the jobs (crawl, link, match, digests, follow-ups, reveal emails, outbox
-retries).
+"""The service: APScheduler 3.x runs the jobs (crawl, link, match, CPV retrain, digests, follow-ups, reveal
+emails, outbox retries).
 
 Jobs are importable functions with serializable arguments and stable ids, kept in the database of the
 service (SQLAlchemyJobStore, table `apscheduler_jobs` of migration 0007). At start every job
 of `job_specs` is (re)written with `replace_existing`, and jobs of older versions are removed. A failing
 job is logged with its id and never stops the others (APScheduler isolates each run). A crawl runs in a
-subprocess (Scrapy's reactor cannot restart in a long-lived process). SIGTERM or SIGINT stops the service
-cleanly: no new runs, running crawls are asked to stop, running jobs finish, the job store is left intact.
+subprocess (Scrapy's reactor cannot restart in a long-lived process), and so does a CPV retrain (minutes of
+CPU that would slow the web side). SIGTERM or SIGINT stops the service cleanly: no new runs, running crawls
+are asked to stop, running jobs finish, the job store is left intact.
 
 At start, each source not crawled in the last hour is crawled within the first two minutes, one after the
 other (`schedule_first_crawls`), so a new installation has notices at once, not at the next scheduled time;
-then each job follows its crontab. The service says what it does in plain words ("crawling ted…", "ted: 124
-new notices, 3 updated; next crawl at …"), every time in local time with offset (`pib.logging_setup`).
+then each job follows its crontab. Without any CPV model, the first one is trained in the first seconds
+(`schedule_first_retrain`), and a match job that comes before it is ready waits for it. The service says
+what it does in plain words ("crawling ted…", "ted: 124 new notices, 3 updated; next crawl at …"), every
+time in local time with offset (`pib.logging_setup`).
 """
 
 from __future__ import annotations
@@ -55,6 +58,10 @@ FIRST_CRAWL_AFTER = timedelta(seconds=15)
 """At start, the first source is crawled this soon (the web side and the job store are up by then)..."""
 FIRST_CRAWL_STAGGER = timedelta(seconds=30)
 """...and each next one this much later, so the sources are not all fetched and stored at once."""
+RETRAIN_TIMEOUT = 2 * 3600
+"""A CPV retrain that runs longer is stopped (the active version stays)."""
+FIRST_RETRAIN_AFTER = timedelta(seconds=5)
+"""At start without any CPV model, the first one is trained this soon."""
 RECENT_CRAWL = timedelta(hours=1)
 """A source whose last crawl started less than this before the start waits for its schedule (a restart
 does not crawl everything again)."""
@@ -123,10 +130,47 @@ def link_job() -> None:
 
 
 def match_job() -> None:
-    """Route the new notices to the members' profiles."""
+    """Route the new notices to the members' profiles; on a fresh installation, the first CPV model is trained
+    first (in its own process), so that notices without codes are routed with inferred ones."""
+    from watch.cpv.registry import active_version
     from watch.routing import route_new
 
-    log.info("match: %s", route_new(_engine()).describe())
+    engine = _engine()
+    if active_version(engine) is None:
+        try:
+            cpv_retrain_job()
+        except Exception:  # routing goes on: keywords still match, and it trains in-process as a last resort
+            log.exception("match: the first CPV model could not be trained in its own process")
+    log.info("match: %s", route_new(engine).describe())
+
+
+_retraining = threading.Lock()
+"""One retrain at a time: the scheduled job and a match job that found no model wait for each other."""
+
+
+def cpv_retrain_job() -> None:
+    """Retrain the CPV classifier if the store gained `cpv_retrain_min_new` coded notices since the active
+    version (or there is none): `python -m pib.cli_cpv_admin --json` in its own process, waited for, so that
+    training does not slow the web side. Its progress goes to the service's log; then one summary line."""
+    from watch.cpv.registry import RetrainSummary
+
+    with _retraining:
+        command = [sys.executable, "-m", "pib.cli_cpv_admin", "--json"]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        with _children_lock:
+            _children.add(process)
+        try:
+            out, _ = process.communicate(timeout=RETRAIN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _end(process)
+            raise RuntimeError(f"CPV retrain: stopped after {RETRAIN_TIMEOUT} s") from None
+        finally:
+            with _children_lock:
+                _children.discard(process)
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if process.returncode or not lines:
+        raise RuntimeError(f"CPV retrain: `{' '.join(command[1:])}` exited with {process.returncode}")
+    log.info("%s", RetrainSummary(**json.loads(lines[-1])).describe())
 
 
 def digests_job(frequency: str) -> None:
@@ -191,6 +235,7 @@ def job_specs(settings: Settings) -> list[JobSpec]:
     specs += [
         JobSpec("link", link_job, (), "5,20,35,50 * * * *"),
         JobSpec("match", match_job, (), "7,22,37,52 * * * *"),
+        JobSpec("cpv-retrain", cpv_retrain_job, (), "30 2 * * *"),
         JobSpec("digests:instant", digests_job, ("instant",), "9,24,39,54 * * * *"),
         JobSpec("digests:daily", digests_job, ("daily",), "0 7 * * *"),
         JobSpec("digests:weekly", digests_job, ("weekly",), "0 7 * * mon"),
@@ -238,6 +283,23 @@ def schedule_first_crawls(scheduler: BaseScheduler, engine: Engine, *, now: date
     for source, started in sorted(recent.items()):
         log.info("%s was crawled at %s: next crawl on schedule", source, local_time(started))
     return moved
+
+
+def schedule_first_retrain(scheduler: BaseScheduler, engine: Engine, *, now: datetime) -> datetime | None:
+    """Without any CPV model (a fresh installation), move the `cpv-retrain` job's next run to the first
+    seconds after `now`; returns when, or None when a model exists (or the job is off)."""
+    from watch.cpv_tables import CpvModelRecord
+
+    job = scheduler.get_job("cpv-retrain")
+    if job is None:
+        return None
+    models: sa.Table = CpvModelRecord.__table__  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        if connection.execute(sa.select(models.c.id).limit(1)).first() is not None:
+            return None
+    when = now + FIRST_RETRAIN_AFTER
+    job.modify(next_run_time=when)
+    return when
 
 
 def _next_run(store: BaseJobStore, job_id: str) -> str:
@@ -350,10 +412,13 @@ def serve(*, settings: Settings | None = None, web: bool = True, stop: threading
             "links served on http://%s:%s/l/ (public URL %s)", settings.web_host, settings.web_port, settings.public_url
         )
     first = schedule_first_crawls(scheduler, engine, now=datetime.now(UTC))
+    first_model = schedule_first_retrain(scheduler, engine, now=datetime.now(UTC))
     scheduler.resume()
     log.info("scheduler started: %s jobs", len(specs))
     for source, when in first:
         log.info("%s: first crawl at %s", source, local_time(when))
+    if first_model is not None:
+        log.info("cpv-retrain: no CPV model yet; the first one is trained at %s", local_time(first_model))
     for job in sorted(scheduler.get_jobs(), key=lambda job: job.next_run_time or datetime.max.replace(tzinfo=UTC)):
         if not any(job.id == f"crawl:{source}" for source, _ in first):
             log.info("%s: next run at %s", job.id, local_time(job.next_run_time))

@@ -54,6 +54,7 @@ def test_job_specs_have_stable_ids_and_settings_override_them() -> None:
         "crawl:decp",
         "link",
         "match",
+        "cpv-retrain",
         "digests:instant",
         "digests:daily",
         "digests:weekly",
@@ -107,7 +108,8 @@ def test_a_failing_job_does_not_stop_the_others(engine: Engine) -> None:
 
 def test_serve_stops_cleanly_on_sigterm(database_url: str, tmp_path: Path) -> None:
     port = free_port()
-    off = {job: "off" for job in ("crawl:ted", "crawl:boamp", "crawl:be", "crawl:decp")}  # no live host in a test
+    # no live host in a test, no training
+    off = {job: "off" for job in ("crawl:ted", "crawl:boamp", "crawl:be", "crawl:decp", "cpv-retrain")}
     env = {
         **os.environ,
         "PIB_DATABASE_URL": database_url,
@@ -192,7 +194,8 @@ def test_the_service_says_what_it_crawls_and_when_next(
 ) -> None:
     """`pib serve` on a fresh database: the first crawl runs at once, and the log says so in plain words."""
     server = start_replay_server(FIXTURES)
-    others = ("crawl:boamp", "crawl:be", "link", "match", "digests:instant", "digests:daily", "digests:weekly")
+    others = ("crawl:boamp", "crawl:be", "link", "match", "cpv-retrain", "digests:instant", "digests:daily")
+    others += ("digests:weekly",)
     env = {
         "PIB_DATABASE_URL": database_url,
         "PIB_OUTBOX_DIR": str(tmp_path / "outbox"),
