@@ -23,6 +23,17 @@ Decisions where the documentation is silent:
 - An unknown procedure code (the converter writes `UNKNOWN`) gives `procedure` null, not `other`.
 - A procedure without `cac:ProcurementProjectLot` (PIN on a buyer profile) gets one lot `"1"` carrying
   the procedure's title, CPV, NUTS and estimate.
+- Awards (result notices: can-*, veat, compl; not can-modif, which is a `change`) come from
+  `efac:NoticeResult`: one award per winning tender (`efac:LotTender`) of each lot result whose winner was
+  chosen (`selec-w`, or no code as VEAT notices write them; `clos-nw` and `open-nw` lots have none). The
+  winning tenders of a lot result are those its settled contracts name (among the tenders the result lists,
+  else those of its lot), else the tenders it lists (rank 1 when ranked). A tender named again by another
+  lot's result (one contract for two lots) adds that lot to its award. The winners are the tenderers of the
+  tender's tendering party in document order (several = a group; subcontractors are left out), read in
+  `efac:Organizations`; value = the tender's `PayableAmount` (BT-720; the notice value BT-161 when the notice
+  has one award and no tender value); date = the contract's conclusion (BT-145), else the award decision
+  (BT-1451); tenders received = the lot result's `tenders` statistic (BT-759). A notice without lot results
+  (some VEAT) takes its settled contracts' tenders.
 """
 
 from __future__ import annotations
@@ -33,10 +44,12 @@ from datetime import UTC, datetime, time
 from lxml import etree
 from pydantic import ValidationError
 
-from ..notice import Buyer, ContractNature, Lot, Notice, NoticeType, Procedure
+from ..identifiers import normalize_identifier
+from ..notice import Award, Buyer, ContractNature, Lot, Notice, NoticeType, Procedure, Winner
 from .fields import (
     NoticeError,
     amount,
+    award_lot_ids,
     buyer_zone,
     collapse,
     country_alpha2,
@@ -100,6 +113,27 @@ _COMPANY = _path("efac:Organizations", "efac:Organization", "efac:Company")
 _SETTLED_CONTRACT_REFERENCE = _path(
     "efac:NoticeResult", "efac:SettledContract", "cac:NoticeDocumentReference", "cbc:ID"
 )  # OPT-100 framework notice
+# Results, inside the root extension (efac:NoticeResult).
+_NOTICE_RESULT = _path("efac:NoticeResult")
+_NOTICE_VALUE = _path("cbc:TotalAmount")  # BT-161
+_LOT_RESULT = _path("efac:LotResult")
+_RESULT_CODE = _path("cbc:TenderResultCode")  # BT-142
+_TENDER_REF = _path("efac:LotTender", "cbc:ID")  # OPT-320 (lot result), OPT-315's tenders (contract)
+_CONTRACT_REF = _path("efac:SettledContract", "cbc:ID")  # OPT-315
+_RESULT_LOT = _path("efac:TenderLot", "cbc:ID")  # BT-13713, BT-13714
+_STATISTICS = _path("efac:ReceivedSubmissionsStatistics")
+_STATISTICS_CODE = _path("efbc:StatisticsCode")  # BT-760
+_STATISTICS_NUMBER = _path("efbc:StatisticsNumeric")  # BT-759
+_TENDER = _path("efac:LotTender")
+_TENDER_RANK = _path("cbc:RankCode")  # BT-171
+_TENDER_VALUE = _path("cac:LegalMonetaryTotal", "cbc:PayableAmount")  # BT-720
+_TENDERING_PARTY_REF = _path("efac:TenderingParty", "cbc:ID")  # OPT-310
+_CONTRACT = _path("efac:SettledContract")
+_CONTRACT_CONCLUSION = _path("cbc:IssueDate")  # BT-145
+_CONTRACT_DECISION = _path("cbc:AwardDate")  # BT-1451
+_TENDERING_PARTY = _path("efac:TenderingParty")
+_TENDERER_REF = _path("efac:Tenderer", "cbc:ID")  # OPT-300 tenderer (efac:SubContractor left out)
+_COMPANY_SIZE = _path("efbc:CompanySizeCode")  # BT-165 winner size
 # Inside an efac:Company.
 _COMPANY_ID = _path("cac:PartyIdentification", "cbc:ID")
 _COMPANY_NAME = _path("cac:PartyName", "cbc:Name")
@@ -494,6 +528,9 @@ def _parse(root: etree._Element) -> Notice:
         url=ted_notice_url(source_id) if is_published else None,
         documents_url=_url(documents),
         related=[r for r in distinct(related) if r != source_id],
+        awards=_awards(extension, language, [lot.id for lot in lots])
+        if base_type == "award" and extension is not None
+        else [],
     )
 
 
@@ -506,3 +543,152 @@ def _only(values: list[str | None]) -> str | None:
     """The one value shared by all lots (the nature of a procedure whose lots all agree), else None."""
     found = set(values)
     return found.pop() if len(found) == 1 else None
+
+
+SME_SIZES = {"sme": True, "micro": True, "small": True, "medium": True, "large": False}
+"""`efbc:CompanySizeCode` (BT-165, economic-operator-size) → `Winner.sme`; anything else → null."""
+
+_NOT_AWARDED = frozenset({"clos-nw", "open-nw"})
+"""BT-142 codes of a lot result without a winner: closed without one, or still open."""
+
+
+def _ids(element: etree._Element, path: str) -> list[str]:
+    return distinct(_text(e) for e in element.iterfind(path))
+
+
+def _by_id(elements: Iterable[etree._Element], path: str = _NOTICE_ID) -> dict[str, etree._Element]:
+    """Elements by their own `cbc:ID` (the first of repeated ids)."""
+    found: dict[str, etree._Element] = {}
+    for element in elements:
+        key = _text(element.find(path))
+        if key:
+            found.setdefault(key, element)
+    return found
+
+
+def _winner(company: etree._Element, language: str) -> Winner | None:
+    name = _in_language(company.findall(_COMPANY_NAME), language)
+    if name is None:
+        return None
+    country = country_alpha2(_text(company.find(_COMPANY_COUNTRY)))
+    size = (_text(company.find(_COMPANY_SIZE)) or "").lower()
+    return Winner(
+        name=name[:1000],
+        country=country,
+        identifier=normalize_identifier(_first_text(company.iterfind(_COMPANY_LEGAL_ID)), country),
+        town=(_text(company.find(_COMPANY_TOWN)) or "")[:300] or None,
+        sme=SME_SIZES.get(size),
+    )
+
+
+def _tenders_received(lot_result: etree._Element) -> int | None:
+    for statistics in lot_result.iterfind(_STATISTICS):
+        if (_text(statistics.find(_STATISTICS_CODE)) or "").lower() == "tenders":
+            number = _text(statistics.find(_STATISTICS_NUMBER))
+            if number and number.isdigit():
+                return int(number)
+    return None
+
+
+def _winning_tenders(
+    lot_result: etree._Element,
+    lot_id: str | None,
+    tenders: dict[str, etree._Element],
+    contracts: dict[str, etree._Element],
+) -> list[str]:
+    """The tenders that won this lot result (see the module's docstring)."""
+    listed = _ids(lot_result, _TENDER_REF)
+    contracted = distinct(
+        tender
+        for contract_id in _ids(lot_result, _CONTRACT_REF)
+        if (contract := contracts.get(contract_id)) is not None
+        for tender in _ids(contract, _TENDER_REF)
+    )
+    if contracted:
+        among_listed = [tender for tender in listed if tender in contracted]
+        if among_listed:
+            return among_listed
+        of_lot = [t for t in contracted if t in tenders and _text(tenders[t].find(_RESULT_LOT)) == lot_id]
+        return of_lot or contracted
+    ranks = {t: _text(tenders[t].find(_TENDER_RANK)) for t in listed if t in tenders}
+    if any(ranks.values()):
+        return [tender for tender in listed if ranks.get(tender) == "1"]
+    return listed
+
+
+def _awards(extension: etree._Element, language: str, notice_lots: list[str]) -> list[Award]:
+    """The awarded contracts of a result notice (see the module's docstring for the rules)."""
+    result = extension.find(_NOTICE_RESULT)
+    if result is None:
+        return []
+    tenders = _by_id(result.iterfind(_TENDER))
+    contracts = _by_id(result.iterfind(_CONTRACT))
+    parties = _by_id(result.iterfind(_TENDERING_PARTY))
+    companies = _by_id(extension.iterfind(_COMPANY), _COMPANY_ID)
+    contract_of: dict[str, etree._Element] = {}
+    for settled in contracts.values():
+        for tender_ref in _ids(settled, _TENDER_REF):
+            contract_of.setdefault(tender_ref, settled)
+
+    # (tender id, lot ids, tenders received) in document order; a tender seen again only adds its lot.
+    won: dict[str, tuple[list[str], int | None]] = {}
+    lot_results = result.findall(_LOT_RESULT)
+    for lot_result in lot_results:
+        if (_text(lot_result.find(_RESULT_CODE)) or "").lower() in _NOT_AWARDED:
+            continue
+        lot_id = _text(lot_result.find(_RESULT_LOT))
+        received = _tenders_received(lot_result)
+        for tender_ref in _winning_tenders(lot_result, lot_id, tenders, contracts):
+            lots, _ = won.setdefault(tender_ref, ([], received))
+            if lot_id and lot_id not in lots:
+                lots.append(lot_id)
+    if not lot_results:  # VEAT notices without lot results: the settled contracts' tenders
+        for tender_ref in contract_of:
+            element = tenders.get(tender_ref)
+            lot_id = _text(element.find(_RESULT_LOT)) if element is not None else None
+            won.setdefault(tender_ref, ([lot_id] if lot_id else [], None))
+
+    awards = []
+    for tender_id, (lot_ids, received) in won.items():
+        tender = tenders.get(tender_id)
+        winners: list[Winner] = []
+        value: tuple[float, str] | None = None
+        if tender is not None:
+            party = parties.get(_text(tender.find(_TENDERING_PARTY_REF)) or "")
+            for organization in _ids(party, _TENDERER_REF) if party is not None else []:
+                company = companies.get(organization)
+                winner = _winner(company, language) if company is not None else None
+                if winner is not None and winner not in winners:
+                    winners.append(winner)
+            value = _money(tender.find(_TENDER_VALUE))
+        contract = contract_of.get(tender_id)
+        date = None
+        if contract is not None:
+            date = iso_date(_text(contract.find(_CONTRACT_CONCLUSION))) or iso_date(
+                _text(contract.find(_CONTRACT_DECISION))
+            )
+        awards.append((lot_ids, winners, value, received, date))
+    if len(awards) == 1 and awards[0][2] is None:
+        lot_ids, winners, _, received, date = awards[0]
+        awards[0] = (lot_ids, winners, _money(result.find(_NOTICE_VALUE)), received, date)
+    return [
+        Award(
+            lot_ids=award_lot_ids(lot_ids, notice_lots),
+            winners=winners,
+            value=value[0] if value else None,
+            currency=value[1] if value else None,
+            tenders_received=received,
+            date=date,
+        )
+        for lot_ids, winners, value, received, date in awards
+        if winners or value
+    ]
+
+
+def _money(element: etree._Element | None) -> tuple[float, str] | None:
+    """An amount with its currency (`currencyID`), else None."""
+    value = amount(_text(element))
+    currency = (element.get("currencyID") or "").strip().upper() if element is not None else ""
+    if value is None or len(currency) != 3 or not currency.isalpha():
+        return None
+    return value, currency

@@ -294,3 +294,20 @@ def ted_publication_number(raw: str | None) -> str | None:
     else:
         year, number = match.groups()
     return f"{int(number):06d}-{year}"
+
+
+def award_lot_ids(written: Iterable[str | None], lot_ids: list[str]) -> list[str]:
+    """The lots an award names, as the notice's lots have them: an id the notice's lots do not have (or none at
+    all) means the notice's only lot when it has one (TED writes `N/A`, `1`, or nothing for an undivided
+    procedure); otherwise an unknown id is kept as written.
+
+    >>> award_lot_ids(["LOT-0002"], ["LOT-0001", "LOT-0002"]), award_lot_ids(["N/A"], ["LOT-0000"])
+    (['LOT-0002'], ['LOT-0000'])
+    >>> award_lot_ids([None], ["1"]), award_lot_ids(["3A"], ["1", "2"]), award_lot_ids([], ["1", "2"])
+    (['1'], ['3A'], [])
+    """
+    found = distinct(collapse(value) for value in written)
+    single = lot_ids[0] if len(lot_ids) == 1 else None
+    if not found:
+        return [single] if single else []
+    return distinct(value if value in lot_ids or single is None else single for value in found)

@@ -43,6 +43,15 @@ Decisions where docs/notice.md leaves room (each is documented where it is appli
   own description and with a single `OBJECT_DESCR` takes that lot's description.
 - related: coded `REF_NOTICE/NO_DOC_OJS` and the form's `NOTICE_NUMBER_OJ`, as TED numbers
   (`2019/S 090-214462` → `214462-2019`); a reference in another format is kept as written.
+- awards (award notices only): one per `AWARD_CONTRACT` with an `AWARDED_CONTRACT` (F03, F06, F15, F21-F25;
+  `NO_AWARDED_CONTRACT` gives none): its `CONTRACTOR`s (several = `AWARDED_TO_GROUP`) from
+  `ADDRESS_CONTRACTOR` (`OFFICIALNAME`, `NATIONALID`, `TOWN`, `COUNTRY`; `SME`/`NO_SME`), `VAL_TOTAL` (a range
+  `VAL_RANGE_TOTAL` and the initial estimate are not the awarded value), `NB_TENDERS_RECEIVED`,
+  `DATE_CONCLUSION_CONTRACT`, `LOT_NO`; design contest results (F13) one per `WINNER` of an `AWARDED_PRIZE`
+  (`VAL_PRIZE`, `NB_PARTICIPANTS`, `DATE_DECISION_JURY`). R2.0.7/8 forms: one per block holding an
+  `ECONOMIC_OPERATOR_NAME_ADDRESS` (`AWARD_OF_CONTRACT` …): `LOT_NUMBER`, `CONTRACT_AWARD_DATE`,
+  `OFFERS_RECEIVED_NUMBER`, the final value `COSTS_RANGE_AND_CURRENCY_WITH_VAT_RATE` (not a range, not
+  `INITIAL_ESTIMATED_TOTAL_VALUE_CONTRACT`). A lot number not among the notice's lots means its only lot.
 """
 
 from __future__ import annotations
@@ -50,15 +59,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 from pydantic import ValidationError
 
-from ..notice import MAX_TEXT, Buyer, ContractNature, Lot, Notice, NoticeType, Procedure
+from ..identifiers import normalize_identifier
+from ..notice import MAX_TEXT, Award, Buyer, ContractNature, Lot, Notice, NoticeType, Procedure, Winner
 from .fields import (
     NoticeError,
+    award_lot_ids,
     buyer_zone,
     collapse,
     country_alpha2,
@@ -473,6 +485,7 @@ def _parse(root: etree._Element) -> Notice:
         url=ted_notice_url(source_id),
         documents_url=parts.documents_url,
         related=related,
+        awards=_awards(parts.awards, [lot.id for lot in lots]) if notice_type == "award" else [],
     )
 
 
@@ -513,6 +526,17 @@ def _translated(doc: _Document, block: str, item: str, language: str) -> str | N
 
 
 @dataclass
+class _Awarded:
+    """An award as the form writes it; its lot number becomes a lot id once the notice's lots are known."""
+
+    lot: str | None
+    winners: list[Winner]
+    value: tuple[float | None, str | None]
+    tenders_received: int | None
+    date: date | None
+
+
+@dataclass
 class _FormParts:
     """What a form family gives; the coded section fills the gaps afterwards."""
 
@@ -535,6 +559,7 @@ class _FormParts:
     deadline_time: str | None = None
     documents_url: str | None = None
     references: list[str | None] = field(default_factory=list)
+    awards: list[_Awarded] = field(default_factory=list)
 
 
 def _parse_2014_form(form: etree._Element, doc: _Document) -> _FormParts:
@@ -579,6 +604,7 @@ def _parse_2014_form(form: etree._Element, doc: _Document) -> _FormParts:
         parts.deadline_time = procedure.findtext(t.TIME_RECEIPT_TENDERS)
         parts.references.extend(e.text for e in procedure.findall(t.NOTICE_NUMBER_OJ))
     parts.references.extend(e.text for e in form.iterfind(t.path("COMPLEMENTARY_INFO", "NOTICE_NUMBER_OJ")))
+    parts.awards = _awards_2014(form, t)
     return parts
 
 
@@ -724,6 +750,7 @@ def _parse_old_form(form: etree._Element, doc: _Document) -> _FormParts:
             parts.deadline_day = f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
             parts.deadline_time = limit.findtext(t.TIME)
     parts.lots = _old_lots(annexes, parts, t)
+    parts.awards = _old_awards(form, t)
     return parts
 
 
@@ -755,3 +782,143 @@ def _old_lots(annexes: list[etree._Element], parts: _FormParts, t: _Tags) -> _Lo
         )
         result.values.append((value, currency))
     return result
+
+
+def _awards(found: list[_Awarded], lot_ids: list[str]) -> list[Award]:
+    return [
+        Award(
+            lot_ids=award_lot_ids([awarded.lot], lot_ids),
+            winners=awarded.winners,
+            value=awarded.value[0],
+            currency=awarded.value[1],
+            tenders_received=awarded.tenders_received,
+            date=awarded.date,
+        )
+        for awarded in found
+        if awarded.winners or awarded.value[0] is not None
+    ]
+
+
+def _count(element: etree._Element | None) -> int | None:
+    text = _text(element)
+    return int(text) if text and text.isdigit() else None
+
+
+def _winner(
+    name: str | None, national_id: str | None, town: str | None, country: etree._Element | None, sme: bool | None
+) -> Winner | None:
+    if not name:
+        return None
+    code = country_alpha2(country.get("VALUE")) if country is not None else None
+    return Winner(
+        name=name[:1000],
+        country=code,
+        identifier=normalize_identifier(national_id, code),
+        town=town[:300] if town else None,
+        sme=sme,
+    )
+
+
+def _contractor(contractor: etree._Element, address_tag: str, t: _Tags) -> Winner | None:
+    """A `CONTRACTOR` (`ADDRESS_CONTRACTOR`) or `WINNER` (`ADDRESS_WINNER`) of the 2014 forms."""
+    address = contractor.find(address_tag)
+    if address is None:
+        return None
+    sme = True if contractor.find(t.SME) is not None else False if contractor.find(t.NO_SME) is not None else None
+    return _winner(
+        _text(address.find(t.OFFICIALNAME)),
+        _text(address.find(t.NATIONALID)),
+        _text(address.find(t.TOWN)),
+        address.find(t.COUNTRY),
+        sme,
+    )
+
+
+def _awards_2014(form: etree._Element, t: _Tags) -> list[_Awarded]:
+    found = []
+    for block in form.iterfind(t.AWARD_CONTRACT):
+        awarded = block.find(t.AWARDED_CONTRACT)
+        if awarded is None:  # NO_AWARDED_CONTRACT: the lot was not awarded
+            continue
+        winners = _distinct_winners(_contractor(c, t.ADDRESS_CONTRACTOR, t) for c in awarded.iter(t.CONTRACTOR))
+        found.append(
+            _Awarded(
+                lot=_text(block.find(t.LOT_NO)),
+                winners=winners,
+                value=_money(next(awarded.iter(t.VAL_TOTAL), None)),
+                tenders_received=_count(next(awarded.iter(t.NB_TENDERS_RECEIVED), None)),
+                date=iso_date(_text(awarded.find(t.DATE_CONCLUSION_CONTRACT))),
+            )
+        )
+    results = form.find(t.RESULTS)  # F13 design contest results
+    if results is None:
+        return found
+    for prize in results.iterfind(t.AWARDED_PRIZE):
+        # each winner of a contest won on its own (prizes, mentions): one award each, not a group
+        for winner in _distinct_winners(_contractor(w, t.ADDRESS_WINNER, t) for w in prize.iter(t.WINNER)):
+            found.append(
+                _Awarded(
+                    lot=_text(results.find(t.LOT_NO)),
+                    winners=[winner],
+                    value=_money(prize.find(t.VAL_PRIZE)),
+                    tenders_received=_count(next(prize.iter(t.NB_PARTICIPANTS), None)),
+                    date=iso_date(_text(prize.find(t.DATE_DECISION_JURY))),
+                )
+            )
+    return found
+
+
+def _distinct_winners(winners: Iterable[Winner | None]) -> list[Winner]:
+    """Winners in document order, without repeats."""
+    return list(dict.fromkeys(winner for winner in winners if winner is not None))
+
+
+def _old_awards(form: etree._Element, t: _Tags) -> list[_Awarded]:
+    """R2.0.7/8 forms: each block holding an `ECONOMIC_OPERATOR_NAME_ADDRESS` is an awarded contract."""
+    found = []
+    blocks: list[etree._Element] = []
+    for operator in form.iter(t.ECONOMIC_OPERATOR_NAME_ADDRESS):
+        block = operator.getparent()
+        if block is not None and block not in blocks:
+            blocks.append(block)
+    for block in blocks:
+        winners = []
+        for operator in block.iterfind(t.ECONOMIC_OPERATOR_NAME_ADDRESS):
+            contact = operator.find(t.CONTACT_DATA_WITHOUT_RESPONSIBLE_NAME)
+            contact = contact if contact is not None else operator
+            organisation = contact.find(t.ORGANISATION)
+            official = organisation.find(t.OFFICIALNAME) if organisation is not None else None
+            national = organisation.find(t.NATIONALID) if organisation is not None else None
+            winners.append(
+                _winner(
+                    _text(official if official is not None else organisation),
+                    _text(national if national is not None else contact.find(t.NATIONALID)),
+                    _text(contact.find(t.TOWN)),
+                    contact.find(t.COUNTRY),
+                    None,
+                )
+            )
+        value: tuple[float | None, str | None] = (None, None)
+        for costs in block.iter(t.COSTS_RANGE_AND_CURRENCY_WITH_VAT_RATE):
+            value = _money(costs.find(t.VALUE_COST), costs.get("CURRENCY"))
+            break
+        day = block.find(t.CONTRACT_AWARD_DATE)
+        found.append(
+            _Awarded(
+                lot=_text(block.find(t.LOT_NUMBER)) or _text(block.find(t.LOT_NO)),
+                winners=_distinct_winners(winners),
+                value=value,
+                tenders_received=_count(block.find(t.OFFERS_RECEIVED_NUMBER)),
+                date=_day_month_year(day, t),
+            )
+        )
+    return found
+
+
+def _day_month_year(element: etree._Element | None, t: _Tags) -> date | None:
+    if element is None:
+        return None
+    year, month, day = (element.findtext(t.ns + part) for part in ("YEAR", "MONTH", "DAY"))
+    if year and month and day and year.strip().isdigit() and month.strip().isdigit() and day.strip().isdigit():
+        return iso_date(f"{int(year):04d}-{int(month):02d}-{int(day):02d}")
+    return None

@@ -238,7 +238,26 @@ def test_published_award_notice() -> None:
         "url": "https://ted.europa.eu/en/notice/-/detail/372-2025",  # TED's form of the number
         "documents_url": None,
         "related": [],
-        "awards": [],
+        # LotResult RES-0000 selec-w -> SettledContract CON-0001 -> LotTender TEN-0001 -> TPA-0001 -> ORG-0004
+        "awards": [
+            {
+                "lot_ids": ["LOT-0000"],
+                "winners": [
+                    {
+                        "name": "Medivar OÜ",
+                        "country": "EE",
+                        # CompanyID 12339040 is an Estonian registry code, neither a BE/FR number nor a VAT number
+                        "identifier": None,
+                        "town": "Tallinn",  # CityName " Tallinn" collapsed
+                        "sme": None,  # no efbc:CompanySizeCode
+                    }
+                ],
+                "value": 23185.0,  # the tender's PayableAmount
+                "currency": "EUR",
+                "tenders_received": 1,  # StatisticsCode tenders
+                "date": "2024-12-30",  # the contract's IssueDate 2024-12-30+02:00
+            }
+        ],
     }
 
 

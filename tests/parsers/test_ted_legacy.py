@@ -194,6 +194,21 @@ def test_french_qualification_system_with_call_for_competition() -> None:
     }
 
 
+DISCOBUS = {"name": "Discobus — AZ-Production", "country": "FR", "identifier": None, "town": "Troyes", "sme": True}
+CONCEPT_AUDIO = {"name": "Concept Audio", "country": "FR", "identifier": None, "town": "Nogent-sur-Seine", "sme": True}
+
+
+def _troyes_award(lot_id: str, winner: dict[str, Any], value: float) -> dict[str, Any]:
+    return {
+        "lot_ids": [lot_id],
+        "winners": [winner],
+        "value": value,  # VALUES/VAL_TOTAL CURRENCY="EUR"
+        "currency": "EUR",
+        "tenders_received": None,
+        "date": "2021-05-21",  # DATE_CONCLUSION_CONTRACT
+    }
+
+
 def _troyes_lot(lot_id: str, title: str) -> dict[str, Any]:
     return {
         "id": lot_id,
@@ -249,7 +264,14 @@ def test_french_notice_with_lots() -> None:
         "url": "https://ted.europa.eu/en/notice/-/detail/295428-2021",
         "documents_url": None,
         "related": [],
-        "awards": [],
+        "awards": [  # one AWARD_CONTRACT per lot, LOT_NO 1-6, NO_AWARDED_TO_GROUP, SME, no TENDERS block (VEAT)
+            _troyes_award("1", DISCOBUS, 10900.0),
+            _troyes_award("2", DISCOBUS, 5510.0),
+            _troyes_award("3", DISCOBUS, 1920.0),
+            _troyes_award("4", DISCOBUS, 4030.0),
+            _troyes_award("5", CONCEPT_AUDIO, 11700.0),
+            _troyes_award("6", CONCEPT_AUDIO, 1300.0),
+        ],
     }
 
 
@@ -326,7 +348,46 @@ def test_r207_award_of_2011() -> None:
         "url": "https://ted.europa.eu/en/notice/-/detail/5302-2011",
         "documents_url": None,
         "related": ["211116-2010"],  # REF_NOTICE/NO_DOC_OJS "2010/S 137-211116"
-        "awards": [],
+        # three AWARD_OF_CONTRACT blocks, one ECONOMIC_OPERATOR_NAME_ADDRESS each; no LOT_NUMBER: the only lot;
+        # value = COSTS_RANGE_AND_CURRENCY_WITH_VAT_RATE (FMTVAL), not INITIAL_ESTIMATED_TOTAL_VALUE_CONTRACT
+        "awards": [
+            {
+                "lot_ids": ["1"],
+                "winners": [
+                    {"name": "Team Prevent", "country": "GB", "identifier": None, "town": "Towcester", "sme": None}
+                ],
+                "value": 408000.0,  # not the initial estimate 440 000,00
+                "currency": "GBP",
+                "tenders_received": 4,  # OFFERS_RECEIVED_NUMBER
+                "date": "2010-12-22",  # CONTRACT_AWARD_DATE DAY 22 MONTH 12 YEAR 2010
+            },
+            {
+                "lot_ids": ["1"],
+                "winners": [
+                    {"name": "Workplace Options", "country": "GB", "identifier": None, "town": "London", "sme": None}
+                ],
+                "value": 80000.0,
+                "currency": "GBP",
+                "tenders_received": 4,
+                "date": "2010-12-22",
+            },
+            {
+                "lot_ids": ["1"],
+                "winners": [
+                    {
+                        "name": "Diagnostic Health Solutions Ltd",
+                        "country": "GB",
+                        "identifier": None,
+                        "town": "London",
+                        "sme": None,
+                    }
+                ],
+                "value": 390000.0,
+                "currency": "GBP",
+                "tenders_received": 3,
+                "date": "2010-12-22",
+            },
+        ],
     }
 
 
