@@ -1,16 +1,17 @@
-"""Routing 20,000 notices against 2,000 profiles, and CPV inference accuracy on held-out recorded notices.
+"""Routing against watch profiles: the index in memory, and `route_new` on a database against its floor.
 
 Notices and profiles are generated from the recorded notices and the CPV code list: notices are recorded
-ones with their codes, titles and places varied; profiles take codes at every level of the tree, words of
-titles and labels, places at every NUTS level. Figures are ratios to baselines measured in the same run:
-- the indexed routing (`ProfileIndex.match`) against judging every profile for each notice with the
-  notice prepared once (`match_naive`, the fair naive loop) and against the naive loop over all pairs
-  (`profile_matches`, everything from scratch per pair), both timed on a sample and scaled up;
-- its time at half and at double the size (close to linear: 2.0 each);
-- the whole `route_new` on a database (SQLite; PostgreSQL too with PIB_BENCH_POSTGRES_URL) against the
-  in-memory matching of the same notices;
-- CPV inference accuracy on held-out recorded notices with codes (each fifth in turn), against always
-  answering the most frequent division of the training part.
+ones with their codes, titles and places varied (every one with a CPV code: inference is `python -m bench
+cpv`); profiles take codes at every level of the tree, words of titles and labels, places at every NUTS level.
+Figures are ratios to baselines measured in the same run:
+- the indexed matching (`ProfileIndex.match`, 20,000 notices x 2,000 profiles) against judging every profile
+  for each notice with the notice prepared once (`match_naive`, the fair naive loop) and against the naive
+  loop over all pairs (`profile_matches`, everything from scratch per pair), both timed on a sample and
+  scaled up; and its time at half and at double the size (close to linear: 2.0 each);
+- the whole `route_new` of 3,000 notices against 10,000 profiles on a database (SQLite; PostgreSQL too with
+  PIB_BENCH_POSTGRES_URL) against its floor (issue 13): reading the same pages of new notices, a loop over
+  only the profiles that match each notice (known in advance) and its rows written in bulk the same way
+  (one driver `executemany` on SQLite, one COPY on PostgreSQL). Target: at most 2x.
 Labels: the CPV code list the service ships (`crawlers/codelists/cpv.tsv.gz`, eForms SDK, CC BY 4.0), so the
 benchmark needs nothing outside the project.
 """
@@ -18,14 +19,15 @@ benchmark needs nothing outside the project.
 from __future__ import annotations
 
 import copy
+import importlib
+import json
 import random
 import time
-import zlib
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session
+import sqlalchemy as sa
 
 from bench.common import FIXTURES, database_kinds, scratch_databases
 from crawlers.codelists import LANGUAGES, cpv_codes
@@ -33,20 +35,31 @@ from crawlers.ingest import iter_files, parse_file
 from crawlers.notice import Notice
 from crawlers.parsers import ParsedNotice
 from crawlers.store.db import get_engine
+from crawlers.store.models import utcnow
 from crawlers.store.service import Incoming, store_notices
-from watch.infer import infer_cpv, notice_codes, notice_text, train_cpv_model
-from watch.matching import ProfileIndex, ProfileSpec, notice_facts, profile_matches
+from watch.matching import Hit, ProfileIndex, ProfileSpec, notice_facts, profile_matches
 from watch.models import Member, Profile
-from watch.routing import MIN_CONFIDENCE, route_new
-from watch.text import STOPWORDS, fold, words
+from watch.routing import (
+    BATCH_SIZE,
+    MATCH_COLUMNS,
+    _best_per_member,
+    _pending_page,
+    insert_rows,
+    match_table,
+    route_new,
+    routed_table,
+)
+from watch.text import STOPWORDS, words
 
 NOTICES = 20_000
 PROFILES = 2_000
 FAIR_SAMPLE = 300
 PAIR_SAMPLE = 8
-DATABASE_NOTICES = 4_000
+DATABASE_NOTICES = 3_000
+DATABASE_PROFILES = 10_000
 COMMON_WORDS = 1_000
-FOLDS = 5
+TARGET = 2.0
+REPEAT = 2
 
 
 def read_labels() -> dict[str, dict[str, str]]:
@@ -55,6 +68,14 @@ def read_labels() -> dict[str, dict[str, str]]:
         code: {language: text for language, text in zip(LANGUAGES, row, strict=True) if text}
         for code, row in cpv_codes().items()
     }
+
+
+def notice_codes(data: dict[str, Any]) -> list[str]:
+    """The notice's CPV codes, main first, then its lots'."""
+    found = [data.get("cpv_main"), *(data.get("cpv_additional") or [])]
+    for lot in data.get("lots") or []:
+        found += [lot.get("cpv_main"), *(lot.get("cpv_additional") or [])]
+    return [code for code in dict.fromkeys(found) if code]
 
 
 def recorded_notices() -> list[dict[str, Any]]:
@@ -126,6 +147,8 @@ def make_notices(
             label = labels.get(main, {}).get(data["languages"][0])
             if label:
                 data["title"] = f"{data['title']} - {label}"
+        elif not notice_codes(data):  # a notice without codes would be inferred: another benchmark's subject
+            data["cpv_main"] = rng.choice(codes)
         roll = rng.random()
         if roll < 0.3 and places:
             data["nuts"] = [rng.choice(places)]
@@ -174,95 +197,112 @@ def bench_routing(rng: random.Random, recorded: list[dict[str, Any]], labels: di
         f"  growth: {NOTICES // 2:,} → {NOTICES:,} notices x{full / half:.2f}, "
         f"{NOTICES:,} → {NOTICES * 2:,} x{double / full:.2f} (linear: x2.00)"
     )
-    bench_database(profiles, notices[:DATABASE_NOTICES], index)
 
 
-def bench_database(profiles: list[ProfileSpec], notices: list[dict[str, Any]], index: ProfileIndex) -> None:
-    """The whole routing on a database (load pages, match, store matches), against matching in memory."""
-    in_memory, _ = time_indexed(index, notices)
+def store_corpus(engine: sa.Engine, profiles: Sequence[ProfileSpec], notices: Sequence[dict[str, Any]]) -> None:
+    """The notices stored, and a member (`École Numérique n`) for each member id with its profiles."""
+    parsed = [ParsedNotice(Notice.model_validate(data), b"", "", "bench") for data in notices]
+    store_notices(engine, [Incoming(item, "bench") for item in parsed])
+    member_table: sa.Table = Member.__table__  # type: ignore[attr-defined]
+    profile_table: sa.Table = Profile.__table__  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        members = sorted({p.member_id for p in profiles})
+        connection.execute(member_table.insert(), [{"id": m, "name": f"École Numérique {m}"} for m in members])
+        connection.execute(
+            profile_table.insert(),
+            [
+                {
+                    "id": spec.id,
+                    "member_id": spec.member_id,
+                    "name": f"profil {spec.id}",
+                    "cpv": list(spec.cpv),
+                    "keywords": list(spec.keywords),
+                    "exclude": list(spec.exclude),
+                    "regions": list(spec.regions),
+                    "value_min": spec.value_min,
+                    "value_max": spec.value_max,
+                    "notice_types": list(spec.notice_types),
+                    "procedure_types": list(spec.procedure_types),
+                }
+                for spec in profiles
+            ],
+        )
+
+
+def route_floor(engine: sa.Engine, answers: dict[str, list[Hit]]) -> int:
+    """The floor of routing: the same pages of new notices read, a loop over only the profiles that match each
+    (the answers known in advance, by source id), the rows written in bulk as `route_new` writes them."""
+    after, written = 0, 0
+    while True:
+        with engine.begin() as connection:
+            rows = _pending_page(connection, after, BATCH_SIZE, False)
+            if not rows:
+                return written
+            matches = [
+                (
+                    hit.member_id,
+                    hit.profile_id,
+                    row.id,
+                    hit.score,
+                    hit.score,
+                    json.dumps(hit.reasons),
+                    json.dumps(hit.lot_ids),
+                )
+                for row in rows
+                for hit in answers[row.source_id]
+            ]
+            insert_rows(connection, match_table, MATCH_COLUMNS, matches, created_at=utcnow())
+            insert_rows(
+                connection, routed_table, ("notice_id", "error"), [(row.id, None) for row in rows], routed_at=utcnow()
+            )
+            written += len(matches)
+        after = rows[-1].id
+
+
+def _unroute(engine: sa.Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(match_table.delete())
+        connection.execute(routed_table.delete())
+
+
+def bench_database(rng: random.Random, recorded: list[dict[str, Any]], labels: dict[str, dict[str, str]]) -> None:
+    """The whole routing on a database (load pages, match, store matches), against its floor."""
+    profiles = make_profiles(rng, recorded, labels, DATABASE_PROFILES)
+    notices = make_notices(rng, recorded, labels, DATABASE_NOTICES)
+    index = ProfileIndex.of(profiles)  # the one route_new takes up, as in a service that routes every few minutes
+    importlib.import_module("watch.cpv.model")  # what routing imports on its first notice, once per process
+    started = time.perf_counter()
+    answers = {
+        data["source_id"]: [hit for _, hit in sorted(_best_per_member(index.match(notice_facts(data))).items())]
+        for data in notices
+    }  # the first pass also learns the stems: both runs below start warm
+    cold = time.perf_counter() - started
+    found = sum(len(hits) for hits in answers.values())
+    judged = index.judged
+    print(
+        f"routing {len(notices):,} notices against {len(profiles):,} profiles: {found / len(notices):.0f} members "
+        f"reached a notice, {judged / len(notices):.0f} profiles judged a notice (first pass in memory {cold:.1f} s)"
+    )
     with scratch_databases() as new:
         for kind in database_kinds():
             engine = get_engine(new(kind))
-            parsed = [ParsedNotice(Notice.model_validate(data), b"", "", "bench") for data in notices]
-            store_notices(engine, [Incoming(item, "bench") for item in parsed])
-            with Session(engine) as session:
-                for member_id in sorted({p.member_id for p in profiles}):
-                    session.add(Member(id=member_id, name=f"member {member_id}"))
-                session.flush()
-                for spec in profiles:
-                    session.add(
-                        Profile(
-                            id=spec.id,
-                            member_id=spec.member_id,
-                            name=f"profile {spec.id}",
-                            cpv=list(spec.cpv),
-                            keywords=list(spec.keywords),
-                            exclude=list(spec.exclude),
-                            regions=list(spec.regions),
-                            value_min=spec.value_min,
-                            value_max=spec.value_max,
-                            notice_types=list(spec.notice_types),
-                        )
-                    )
-                session.commit()
-            started = time.perf_counter()
-            summary = route_new(engine)
-            elapsed = time.perf_counter() - started
+            store_corpus(engine, profiles, notices)
+            floor, elapsed = float("inf"), float("inf")
+            for _ in range(REPEAT):  # each the best of its runs, the two taking turns (the machine is shared)
+                started = time.perf_counter()
+                written = route_floor(engine, answers)
+                floor = min(floor, time.perf_counter() - started)
+                _unroute(engine)
+                started = time.perf_counter()
+                summary = route_new(engine)
+                elapsed = min(elapsed, time.perf_counter() - started)
+                _unroute(engine)
+                assert summary.matches == written == found, (summary.matches, written, found)
             print(
-                f"route_new on {kind}, {len(notices):,} notices: {elapsed:.1f} s, "
-                f"{elapsed / in_memory:.1f}x the in-memory matching ({summary.matches:,} matches stored)"
+                f"route_new on {kind:<10} {elapsed:5.1f} s ({len(notices) / elapsed:,.0f} notices/s), floor "
+                f"{floor:5.1f} s: {elapsed / floor:.2f}x (target <= {TARGET:.0f}x); {summary.matches:,} matches stored"
             )
             engine.dispose()
-
-
-def bench_inference(recorded: list[dict[str, Any]], labels: dict[str, dict[str, str]]) -> None:
-    """Each fifth of the recorded notices with codes held out in turn, the classifier trained on the rest."""
-    with_codes = [n for n in recorded if notice_codes(n)]
-    folds: list[list[dict[str, Any]]] = [[] for _ in range(FOLDS)]
-    for data in with_codes:  # twins (one notice in two formats) share a title: they fall in the same fifth
-        folds[zlib.crc32(fold(data["title"]).encode()) % FOLDS].append(data)
-    label_texts = {code: list(by_language.values()) for code, by_language in labels.items()}
-    rows = []
-    for held_out in range(FOLDS):
-        train = [data for i, fold_ in enumerate(folds) if i != held_out for data in fold_]
-        model = train_cpv_model(labels=label_texts, examples=[(notice_text(n), notice_codes(n)) for n in train])
-        majority = Counter(notice_codes(n)[0][:2] for n in train).most_common(1)[0][0]
-        for data in folds[held_out]:
-            truth = notice_codes(data)[0]
-            found = infer_cpv(notice_text(data), model=model, limit=5)
-            divisions = [code[:2] for code, _ in found if code[2:] == "000000"]
-            groups = [code[:3] for code, _ in found if code[2] != "0" and code[3:] == "00000"]
-            rows.append(
-                {
-                    "top1": divisions[:1] == [truth[:2]],
-                    "top3": truth[:2] in divisions[:3],
-                    "group": groups[:1] == [truth[:3]],
-                    "confident": bool(found) and found[0][1] >= MIN_CONFIDENCE,
-                    "ours": data["languages"][0] in ("fr", "nl", "en"),
-                    "majority": truth[:2] == majority,
-                }
-            )
-
-    def share(key: str, among: list[dict[str, bool]]) -> float:
-        return sum(row[key] for row in among) / max(1, len(among))
-
-    ours = [row for row in rows if row["ours"]]
-    confident = [row for row in rows if row["confident"]]
-    baseline = share("majority", rows)
-    print(
-        f"CPV inference, trained on {len(labels):,} labels x FR/NL/EN and 4/5 of {len(with_codes)} recorded "
-        f"notices with codes, each fifth held out in turn ({len(ours)} of them in FR/NL/EN)"
-    )
-    print(
-        f"  division right first: {share('top1', rows):.0%} ({share('top1', ours):.0%} in FR/NL/EN), "
-        f"{share('top1', rows) / baseline:.1f}x the majority baseline ({baseline:.0%}: the training part's "
-        "most frequent division)"
-    )
-    print(f"  division among the first three: {share('top3', rows):.0%}; group right first: {share('group', rows):.0%}")
-    print(
-        f"  at confidence >= {MIN_CONFIDENCE} (used in matching): {share('top1', confident):.0%} right, "
-        f"for {len(confident) / max(1, len(rows)):.0%} of the notices"
-    )
 
 
 def main() -> None:
@@ -270,4 +310,4 @@ def main() -> None:
     recorded = recorded_notices()
     labels = read_labels()
     bench_routing(rng, recorded, labels)
-    bench_inference(recorded, labels)
+    bench_database(rng, recorded, labels)
