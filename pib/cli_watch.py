@@ -94,6 +94,7 @@ def match(
 
     engine = ready_engine()
     total = count_pending(engine)
+    _first_cpv_model(engine, total)
     with _progress(total, "routing") as advance:
 
         def on_page(notices: int) -> None:
@@ -106,6 +107,18 @@ def match(
     _err(summary.describe())
     if summary.failures:
         raise typer.Exit(1)
+
+
+def _first_cpv_model(engine: Any, pending: int) -> None:
+    """A fresh installation has no CPV model: train and store the first one before routing, saying so (the
+    notices without codes are routed with the codes it infers)."""
+    if not pending:
+        return
+    from watch.cpv.registry import active_version, retrain
+
+    if active_version(engine) is None:
+        _err("no CPV model yet: training the first one on the shipped corpus (a few minutes, once)")
+        _err(retrain(engine, progress=_err).describe())
 
 
 def matches(

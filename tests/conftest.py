@@ -88,3 +88,48 @@ def settings_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: P
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+# CPV classifier: a small one, trained in about a second on a slice of the shipped corpus ---------------------
+
+CPV_TEST_DIVISIONS = ("45", "72", "90", "33", "79", "71", "34", "15")
+"""Divisions of the slice: works, IT services, environment, medical, business services, architecture,
+vehicles, food (no software packages, 48, which IT services texts are easily taken for on so few examples)."""
+
+
+@pytest.fixture(scope="session")
+def cpv_examples() -> list:  # type: ignore[type-arg]
+    """A slice of the shipped corpus: French, English and Dutch examples of a few divisions (60 each)."""
+    from collections import Counter
+
+    from watch.cpv.corpus import shipped_examples
+
+    taken: Counter[str] = Counter()
+    found = []
+    for example in shipped_examples():
+        division = example.codes[0][:2]
+        if division in CPV_TEST_DIVISIONS and example.lang in ("fr", "en", "nl") and taken[division] < 60:
+            taken[division] += 1
+            found.append(example)
+    return found
+
+
+@pytest.fixture(scope="session")
+def cpv_classifier(cpv_examples: list):  # type: ignore[no-untyped-def,type-arg]
+    """The small classifier, trained once per session."""
+    from watch.cpv.model import CpvClassifier
+
+    return CpvClassifier.train(cpv_examples)
+
+
+@pytest.fixture(autouse=True)
+def _small_cpv_training(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """A test that makes the service train a CPV model (routing with no model stored, the retrain job) gets the
+    small classifier at once, never minutes of training on the whole shipped corpus."""
+    import watch.cpv.registry
+
+    monkeypatch.setattr(
+        watch.cpv.registry,
+        "train_classifier",
+        lambda examples, *, progress: request.getfixturevalue("cpv_classifier"),
+    )

@@ -31,7 +31,6 @@ from sqlalchemy.engine import Connection, Engine
 from crawlers.store.models import utcnow
 from crawlers.store.service import notice_table
 
-from .infer import notice_codes
 from .models import Feedback, Match
 from .text import stemmer
 
@@ -59,7 +58,10 @@ def likeness(notice: Mapping[str, Any]) -> Likeness:
     stems = stemmer(languages[0])
     titles = [notice.get("title") or ""] + [lot.get("title") or "" for lot in notice.get("lots") or []]
     words = {stem for title in titles for stem in stems.content_stems(title) if len(stem) > 2}
-    return Likeness(frozenset(code[:2] for code in notice_codes(notice)), frozenset(words))
+    codes = [notice.get("cpv_main"), *(notice.get("cpv_additional") or [])]
+    for lot in notice.get("lots") or []:
+        codes.extend([lot.get("cpv_main"), *(lot.get("cpv_additional") or [])])
+    return Likeness(frozenset(str(code)[:2] for code in codes if code), frozenset(words))
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:

@@ -13,42 +13,40 @@ another publication of the same procedure (`notice.procedure_id`, set by crawler
 a notice not linked yet is its own procedure), so a tender published at BOAMP and at TED reaches each firm
 once, through the first publication routed. Of a member's profiles, the best-scoring one carries the match.
 
-Notices without any CPV code get codes inferred from their text (watch/infer.py), used when their
-confidence is at least `MIN_CONFIDENCE`; the classifier is trained on the stored notices that have codes
-(and on CPV labels, when given) the first time such a notice comes.
+Notices without any CPV code get codes inferred from their text by the active CPV classifier (watch/cpv:
+the version stored in the database, watch/cpv/registry.py), those at least `ROUTING_THRESHOLD` sure; a notice
+with codes of its own is never re-coded. The classifier is loaded when the first such notice comes; on a fresh
+installation, with no version stored yet, that first notice trains one from the shipped corpus (minutes, with
+progress in the log) and stores it for every later run.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from crawlers.codelists import cpv_codes
 from crawlers.store.models import utcnow
 from crawlers.store.procedures import Procedure
 from crawlers.store.service import notice_table
 
 from .deadlines import current_deadline, days_until, open_condition
 from .feedback import Taste, likeness, load_tastes, rescore
-from .infer import CpvModel, infer_cpv, notice_codes, notice_text, train_cpv_model
 from .matching import Hit, ProfileIndex, ProfileSpec, notice_facts
 from .models import Match, Member, Profile, RoutedNotice
 from .reasons import describe_reasons
 
+if TYPE_CHECKING:
+    from .cpv.model import CpvClassifier
+
 log = logging.getLogger(__name__)
 
-MIN_CONFIDENCE = 0.3
-"""Inferred codes below this confidence are not used (the benchmark shows how often the rest is right)."""
-MIN_EXAMPLES = 30
-"""Without CPV labels, fewer stored notices with codes than this train no classifier."""
-TRAINING_LIMIT = 20_000
 BATCH_SIZE = 500
 
 match_table: sa.Table = Match.__table__  # type: ignore[attr-defined]
@@ -101,40 +99,31 @@ def active_profiles(connection: Connection) -> list[ProfileSpec]:
     return [ProfileSpec.of(row) for row in rows]
 
 
-def train_from_store(
-    engine: Engine, *, labels: Mapping[str, Sequence[str]] | None = None, limit: int = TRAINING_LIMIT
-) -> CpvModel | None:
-    """A CPV classifier trained on the latest stored notices with codes (and labels); None if too little."""
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(notice_table.c.data)
-            .where(notice_table.c.cpv_main.isnot(None))
-            .order_by(notice_table.c.id.desc())
-            .limit(limit)
-        ).scalars()
-        examples = [(notice_text(data), notice_codes(data)) for data in rows]
-    if not labels and len(examples) < MIN_EXAMPLES:
-        return None
-    return train_cpv_model(labels=labels, examples=examples)
-
-
 class _Inference:
-    """Inferred codes for notices without any, training the classifier on first need."""
+    """CPV codes for the notices without any, from the active classifier, at least `ROUTING_THRESHOLD` sure."""
 
-    def __init__(self, engine: Engine, model: CpvModel | None, labels: Mapping[str, Sequence[str]] | None):
-        self._engine, self._model, self._labels = engine, model, labels
-        self._tried = model is not None
+    def __init__(self, engine: Engine, classifier: CpvClassifier | None) -> None:
+        self._engine, self._classifier = engine, classifier
+        self._unavailable = False
 
     def codes(self, data: Mapping[str, Any]) -> list[tuple[str, float]]:
-        if notice_codes(data):
+        from .cpv.corpus import notice_example_codes, notice_example_text
+        from .cpv.model import ROUTING_THRESHOLD
+
+        text = notice_example_text(data)
+        if notice_example_codes(data) or not text.strip() or self._unavailable:
             return []
-        if not self._tried:
-            self._tried = True
-            self._model = train_from_store(self._engine, labels=self._labels)
-        if self._model is None:
-            return []
-        found = infer_cpv(notice_text(data), model=self._model)
-        return [(code, confidence) for code, confidence in found if confidence >= MIN_CONFIDENCE]
+        if self._classifier is None:
+            from .cpv.registry import ensure_model
+
+            try:
+                self._classifier = ensure_model(self._engine).classifier
+            except Exception:  # routing goes on without inference (keywords still match); said once
+                log.exception("CPV model unavailable: notices without codes are routed on their keywords only")
+                self._unavailable = True
+                return []
+        [found] = self._classifier.predict([text])
+        return [(one.code, one.confidence) for one in found if one.confidence >= ROUTING_THRESHOLD]
 
 
 def _best_per_member(hits: list[Hit]) -> dict[int, Hit]:
@@ -288,15 +277,13 @@ def route_new(
     engine: Engine,
     *,
     everything: bool = False,
-    cpv_model: CpvModel | None = None,
-    cpv_labels: Mapping[str, Sequence[str]] | None = None,
+    cpv_model: CpvClassifier | None = None,
     batch_size: int = BATCH_SIZE,
     on_page: Callable[[int], None] | None = None,
 ) -> RouteSummary:
     """Match the notices not routed yet against all active profiles and store the matches.
 
-    CPV inference for notices without codes learns from the stored notices that have codes and from the
-    CPV labels in FR/NL/EN (`crawlers.codelists`), unless a model or other labels are given.
+    CPV codes for notices without any come from `cpv_model`, or else from the active stored version.
 
     Each page of notices is one transaction. `on_page(n)` is told how many notices each page held.
     """
@@ -309,7 +296,7 @@ def route_new(
         summary.rescored = rescore(connection)
         tastes = load_tastes(connection)
     index = ProfileIndex.of(specs)
-    inference = _Inference(engine, cpv_model, cpv_labels if cpv_labels is not None else cpv_codes())
+    inference = _Inference(engine, cpv_model)
     after = 0
     while True:
         with engine.begin() as connection:

@@ -70,7 +70,7 @@ def test_the_preview_counts_what_routing_then_routes(engine: Engine) -> None:
 
     preview = preview_profile(engine, spec=spec(id=0, member_id=member_id, **PROFILE), now=NOW)
 
-    route_new(engine, cpv_labels={})
+    route_new(engine)
     since = NOW.date() - timedelta(days=30)
     with engine.connect() as connection:
         routed = connection.execute(

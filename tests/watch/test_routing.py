@@ -9,7 +9,6 @@ from sqlalchemy.engine import Engine
 
 from tests.factories import make_notice
 from tests.watch.helpers import add_member, recorded, same_procedure, store
-from watch.infer import train_cpv_model
 from watch.models import Match, RoutedNotice
 from watch.routing import count_pending, member_matches, route_new
 
@@ -127,16 +126,14 @@ def test_inactive_profiles_and_members_route_nothing(engine: Engine) -> None:
     assert route_new(engine).profiles == 0
 
 
-def test_notices_without_cpv_get_inferred_codes(engine: Engine) -> None:
+def test_notices_without_cpv_get_inferred_codes(engine: Engine, cpv_classifier: Any) -> None:
     add_member(engine, "Alpha", {"cpv": ["72000000"]})
-    store(engine, make_notice(cpv_main=None, cpv_additional=[], lots=[{"id": "1"}], title="Logiciel de gestion"))
-    model = train_cpv_model(
-        labels={"72000000": ["Services informatiques: logiciel"], "45000000": ["Travaux de construction"]}
-    )
-    summary = route_new(engine, cpv_model=model)
+    title = "Développement et maintenance d'un logiciel de gestion, services informatiques"
+    store(engine, make_notice(cpv_main=None, cpv_additional=[], lots=[{"id": "1"}], title=title))
+    summary = route_new(engine, cpv_model=cpv_classifier)
     assert summary.inferred == 1
     [match] = _matches(engine)
-    assert match["reasons"][0]["confidence"] >= 0.3
+    assert match["reasons"][0]["code"] == "72000000" and match["reasons"][0]["confidence"] >= 0.5
 
 
 def test_recorded_notices_route_end_to_end(engine: Engine) -> None:

@@ -55,7 +55,7 @@ def _world(engine: Engine) -> tuple[Firm, Firm]:
             lots=[{"id": "1", "title": None, "cpv_main": "45261900", "cpv_additional": [], "nuts": []}],
         ),
     )
-    route_new(engine, cpv_labels={})
+    route_new(engine)
     with engine.begin() as connection:  # one of them was in an email already: not new
         notice_id = connection.execute(sa.text("SELECT id FROM notice WHERE source_id = '26-0002'")).scalar_one()
         connection.execute(

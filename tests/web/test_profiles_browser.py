@@ -58,7 +58,7 @@ def test_a_member_reads_its_matches_and_edits_a_profile_through_its_preview(page
         ),
         make_notice(source_id="P-4", title="Logiciel comptable", published=_days_ago(8), deadline=_days_ago(1)),
     )
-    route_new(portal.engine, cpv_labels={})
+    route_new(portal.engine)
 
     page.goto(portal.url + "/login")
     page.get_by_label("Adresse e-mail").fill(ADDRESS)

@@ -6,6 +6,7 @@ Adding an area is two lines here: import its module, append its `router` (HTML r
 
 from . import (
     account,
+    api_cpv,
     api_interests,
     api_matches,
     api_notices,
@@ -25,5 +26,5 @@ ROUTERS = [links.router, home.router, auth.router]
 ROUTERS += [tender.router, api_interests.router]
 ROUTERS += [matches.router, profiles.router, api_matches.router]
 ROUTERS += [staff_router]
-ROUTERS += [tenders.router, api_notices.router]
+ROUTERS += [tenders.router, api_notices.router, api_cpv.router]
 ROUTERS += [account.router, firm.router, calendar.router]

@@ -383,8 +383,16 @@ def _page(
             "note": (own.note or "") if own else "",
         },
         "error": error,
+        "cpv_codes": staff_cpv_codes(engine, source, source_id, language) if user.is_staff else None,
     }
     return render(request, "tender/page.html", context, status_code=status_code)
+
+
+def staff_cpv_codes(engine: Engine, source: str, source_id: str, language: str) -> Any:
+    """The notice's real and inferred CPV codes (staff only: the classifier's view, watch/cpv/notice_codes.py)."""
+    from watch.cpv.notice_codes import notice_codes  # loads the classifier: only where staff look
+
+    return notice_codes(engine, source=source, source_id=source_id, language=language)
 
 
 @router.get("/tenders/{source}/{source_id:path}")
