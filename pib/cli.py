@@ -220,7 +220,7 @@ def db_upgrade() -> None:
 
 
 def _register_commands() -> None:
-    from pib import cli_awards, cli_consortium, cli_crawl, cli_notify, cli_watch
+    from pib import cli_awards, cli_consortium, cli_cpv, cli_crawl, cli_notify, cli_watch
     from pib.web import cli as cli_web
 
     cli_crawl.register(app)
@@ -229,6 +229,7 @@ def _register_commands() -> None:
     cli_notify.register(app)
     cli_awards.register(app)
     cli_web.register(app)
+    cli_cpv.register(app)
     from pib import cli_cpv_admin  # last: it adds its commands to the `cpv` group of pib/cli_cpv.py
 
     cli_cpv_admin.register(app)
