@@ -160,6 +160,8 @@ class Settings(BaseSettings):
     """Buyer countries of the TED search, alpha-3: `PIB_TED_COUNTRIES=BEL,FRA` or a JSON list."""
     boamp_api_url: str = "https://boamp-datadila.opendatasoft.com"
     be_api_url: str = "https://www.publicprocurement.be"
+    decp_api_url: str = "https://data.economie.gouv.fr"
+    """DECP, the contracts French buyers awarded (Ministry of the Economy, opendatasoft API v2.1)."""
     be_token: SecretStr | None = None
     be_client_id: str | None = None
     be_client_secret: SecretStr | None = None

@@ -21,7 +21,7 @@ def _date(value: str | None, option: str) -> date | None:
 
 
 def crawl(
-    source: Annotated[str, typer.Argument(help="One of: ted, boamp, be, feeds.")],
+    source: Annotated[str, typer.Argument(help="One of: ted, boamp, be, decp, feeds.")],
     since: Annotated[
         str | None, typer.Option(help="First publication date (a backfill); default: the checkpoint.")
     ] = None,

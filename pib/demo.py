@@ -148,6 +148,7 @@ def run_demo(
             "PIB_TED_API_URL": server.base_url,
             "PIB_BOAMP_API_URL": server.base_url,
             "PIB_BE_API_URL": server.base_url,
+            "PIB_DECP_API_URL": server.base_url,
             "PIB_FEEDS": json.dumps(feeds),
             "PIB_DOWNLOAD_DELAY": "0",
             "PIB_AUTOTHROTTLE": "false",

@@ -29,7 +29,7 @@ def test_demo_crawls_matches_and_writes_the_alert_emails(tmp_path: Path) -> None
     result = CliRunner().invoke(app, ["demo", "--folder", str(folder)])
     assert result.exit_code == 0, result.stderr + result.stdout
 
-    for source in ("ted", "boamp", "be", "feeds"):
+    for source in ("ted", "boamp", "be", "decp", "feeds"):
         assert f"crawl {source} " in result.stderr
     assert ": ok in " in result.stderr
     emails = sorted((folder / "outbox").glob("*.eml"))

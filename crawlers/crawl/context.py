@@ -20,7 +20,7 @@ from config.settings import Settings
 from ..store.models import utcnow
 from .models import CrawlCheckpoint
 
-SOURCES = ("ted", "boamp", "be", "feeds")
+SOURCES = ("ted", "boamp", "be", "decp", "feeds")
 """The crawlable sources, as `pib crawl SOURCE` names them."""
 
 MAX_MESSAGES = 100

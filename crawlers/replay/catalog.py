@@ -5,6 +5,8 @@
   read from the file when it has one), so a crawl meets real parse failures.
 - BOAMP: every opendatasoft record (a JSON object with `idweb`) found in the JSON files, by `idweb`.
 - BE: every publication (a JSON object with `publicationWorkspaceId`), by that id.
+- DECP: every contract (regulatory JSON, `crawlers/parsers/decp.py`), by its uid (buyer SIRET + id), served
+  in the flat shape of the consolidated dataset's API (`api_record`).
 - Feeds: one entry per parsed notice of each source (title, link, date, summary, buyer).
 The same id twice (a converted notice and its original) is served once: the first file in path order.
 `scaled()` repeats the records with fresh ids up to a count per source, for the benchmark.
@@ -24,6 +26,7 @@ from typing import Any
 
 from ..notice import Notice
 from ..parsers import parse_bytes
+from ..parsers.decp import is_decp_record, published_of
 from ..parsers.fields import iso_date
 from ..parsers.xml import MAX_DOCUMENT_BYTES
 
@@ -69,9 +72,10 @@ class Catalog:
     ted: list[TedDocument] = field(default_factory=list)
     boamp: list[Record] = field(default_factory=list)
     be: list[Record] = field(default_factory=list)
+    decp: list[Record] = field(default_factory=list)
 
     def copy(self) -> Catalog:
-        return Catalog(list(self.ted), list(self.boamp), list(self.be))
+        return Catalog(list(self.ted), list(self.boamp), list(self.be), list(self.decp))
 
     def feed_items(self, source: str) -> list[FeedItem]:
         entries: list[TedDocument | Record] = []
@@ -103,12 +107,12 @@ def _feed_item(key: str, notice: Notice) -> FeedItem:
 
 
 def _json_records(document: Any) -> Iterator[Mapping[str, Any]]:
-    """Every BOAMP record and BE publication in a JSON document, through any wrapper."""
+    """Every BOAMP record, BE publication and DECP contract in a JSON document, through any wrapper."""
     if isinstance(document, list):
         for item in document:
             yield from _json_records(item)
     elif isinstance(document, Mapping):
-        if "idweb" in document or "publicationWorkspaceId" in document:
+        if "idweb" in document or "publicationWorkspaceId" in document or is_decp_record(document):
             yield document
         else:
             for value in document.values():
@@ -133,7 +137,51 @@ def _ted_document(path: Path, body: bytes) -> TedDocument | None:
     return TedDocument(path.stem, published, (), body, str(path), None) if published else None
 
 
+def api_record(contract: Mapping[str, Any]) -> dict[str, Any]:
+    """A DECP contract as the consolidated dataset's API writes it: names lower-cased and flattened, the
+    titulaires over three numbered columns, `CDL` where nothing is given."""
+
+    def given(value: Any) -> Any:
+        return "CDL" if value is None or value == "" else value
+
+    buyer: Mapping[str, Any] = contract["acheteur"] if isinstance(contract.get("acheteur"), Mapping) else {}
+    place: Mapping[str, Any] = contract["lieuExecution"] if isinstance(contract.get("lieuExecution"), Mapping) else {}
+    holders = [t.get("titulaire", t) for t in contract.get("titulaires") or [] if isinstance(t, Mapping)]
+    row: dict[str, Any] = {
+        "uid": f"{buyer.get('id')}{contract.get('id')}",
+        "id": contract.get("id"),
+        "acheteur_id": buyer.get("id"),
+        "acheteur_nom": given(buyer.get("nom")),
+        "objet": given(contract.get("objet")),
+        "codecpv": given(contract.get("codeCPV")),
+        "procedure": given(contract.get("procedure")),
+        "nature": given(contract.get("nature")),
+        "ccag": given(contract.get("ccag")),
+        "montant": given(contract.get("montant")),
+        "offresrecues": given(contract.get("offresRecues")),
+        "typegroupementoperateurs": given(contract.get("typeGroupementOperateurs")),
+        "datenotification": given(contract.get("dateNotification")),
+        "datepublicationdonnees": given(contract.get("datePublicationDonnees")),
+        "lieuexecution_code": given(place.get("code")),
+        "lieuexecution_typecode": given(place.get("typeCode")),
+    }
+    for number in (1, 2, 3):
+        holder = holders[number - 1] if number <= len(holders) and isinstance(holders[number - 1], Mapping) else {}
+        row[f"titulaire_id_{number}"] = given(holder.get("id"))
+        row[f"titulaire_typeidentifiant_{number}"] = given(holder.get("typeIdentifiant"))
+        row[f"titulaire_denominationsociale_{number}"] = given(holder.get("denominationSociale"))
+    return row
+
+
 def _record(data: Mapping[str, Any]) -> Record | None:
+    if is_decp_record(data):
+        served = api_record(data) if "acheteur_id" not in data else dict(data)
+        published = published_of(served)
+        if published is None:
+            return None
+        outcome = parse_bytes(json.dumps(served).encode())
+        feed = _feed_item(str(served["uid"]), outcome.notices[0].notice) if outcome.notices else None
+        return Record(str(served["uid"]), published, served, feed)
     if "idweb" in data:
         key, published = str(data["idweb"]), iso_date(str(data.get("dateparution") or ""))
     else:
@@ -170,10 +218,10 @@ def load_catalog(folder: str) -> Catalog:
             continue
         for data in _json_records(loaded):
             record = _record(data)
-            source = "boamp" if "idweb" in data else "be"
+            source = "boamp" if "idweb" in data else "be" if "publicationWorkspaceId" in data else "decp"
             if record is not None and (source, record.key) not in seen:
                 seen.add((source, record.key))
-                (catalog.boamp if source == "boamp" else catalog.be).append(record)
+                getattr(catalog, source).append(record)
     return catalog
 
 
@@ -208,6 +256,10 @@ def copy_record(record: Record, copy: int) -> Record:
     if "idweb" in data:
         data["idweb"] = key
         source = "boamp"
+    elif "acheteur_id" in data:
+        data["id"] = fresh_key(str(data["id"]), copy)
+        key = data["uid"] = f"{data['acheteur_id']}{data['id']}"
+        source = "decp"
     else:
         data["publicationWorkspaceId"] = key
         source = "be"

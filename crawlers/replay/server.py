@@ -6,6 +6,8 @@ Endpoints (same paths and shapes as the real services, so only the base URL sett
   here) and `GET /en/notice/{number}/xml` (the notice XML);
 - `GET /api/explore/v2.1/catalog/datasets/boamp/records` (opendatasoft: `where` on `dateparution`,
   `order_by`, `limit` ≤ 100, `offset`; `offset + limit` > 10,000 is HTTP 400 as on the real API);
+- `GET /api/explore/v2.1/catalog/datasets/decp-2022-marches-valides/records` (DECP, the same opendatasoft
+  API: `where` on `datepublicationdonnees`, flat records);
 - `GET /api/sea/search/publications?page=&pageSize=` (BE, newest first; a bearer token is required when
   the server is given one) and `POST /oauth/token` (client credentials);
 - `GET /feeds/{ted|boamp|be|all}.rss` and `.atom`, `GET /listings/{ted|boamp|be|all}.html`;
@@ -43,6 +45,7 @@ from .catalog import Catalog, FeedItem, Record, TedDocument, copy_record, copy_t
 FaultKind = Literal["429", "500", "slow", "truncate", "malformed", "insert"]
 
 BOAMP_PATH = "/api/explore/v2.1/catalog/datasets/boamp/records"
+DECP_PATH = "/api/explore/v2.1/catalog/datasets/decp-2022-marches-valides/records"
 BE_PATH = "/api/sea/search/publications"
 TED_PATH = "/v3/notices/search"
 BOAMP_READABLE = 10_000
@@ -87,6 +90,9 @@ def _offset(day: date) -> str:
 
 
 _TED_CLAUSE = re.compile(r"^\s*(?:buyer-country\s+IN\s+\(([A-Z ]*)\)|publication-date\s*(>=|<=|=)\s*(\d{8}))\s*$")
+_DECP_CLAUSE = re.compile(
+    r"^\s*\(?\s*datepublicationdonnees\s*(>=|<=|>|<|=)\s*(?:date)?['\"](\d{4}-\d{2}-\d{2})['\"]\s*\)?\s*$"
+)
 _BOAMP_CLAUSE = re.compile(r"^\s*\(?\s*dateparution\s*(>=|<=|>|<|=)\s*(?:date)?['\"](\d{4}-\d{2}-\d{2})['\"]\s*\)?\s*$")
 
 
@@ -124,10 +130,11 @@ def ted_filter(query: str) -> Callable[[TedDocument], bool]:
     return selects
 
 
-def boamp_filter(where: str) -> Callable[[Record], bool]:
+def boamp_filter(where: str, clause_pattern: re.Pattern[str] = _BOAMP_CLAUSE) -> Callable[[Record], bool]:
+    """The records an ODSQL `where` on the publication date selects (BOAMP `dateparution`, or another field)."""
     dates: list[Callable[[date], bool]] = []
     for clause in re.split(r"\s+AND\s+", where.strip(), flags=re.IGNORECASE) if where.strip() else []:
-        match = _BOAMP_CLAUSE.match(clause)
+        match = clause_pattern.match(clause)
         if not match:
             raise BadRequest(f"ODSQL query is malformed or unsupported here: {clause!r}")
         dates.append(_date_test(match[1], date.fromisoformat(match[2])))
@@ -277,26 +284,28 @@ class ReplayState:
 
     # --- BOAMP -------------------------------------------------------------------------------------
 
-    def boamp_records(self, query: Mapping[str, list[str]]) -> Answer:
+    def boamp_records(self, query: Mapping[str, list[str]], source: str = "boamp") -> Answer:
+        """An opendatasoft records page: BOAMP (`dateparution`, `idweb`) or DECP (`datepublicationdonnees`, `id`)."""
+        day_field, key_field = ("dateparution", "idweb") if source == "boamp" else ("datepublicationdonnees", "id")
         limit, offset = _int(query, "limit", 10), _int(query, "offset", 0)
         if not 0 <= limit <= 100:
             raise BadRequest("Invalid value for limit: it must be between 0 and 100")
         if offset < 0 or offset + limit > BOAMP_READABLE:
             raise BadRequest("Invalid pagination: offset + limit must be lower than or equal to 10000")
-        selects = boamp_filter((query.get("where") or [""])[0])
+        selects = boamp_filter((query.get("where") or [""])[0], _BOAMP_CLAUSE if source == "boamp" else _DECP_CLAUSE)
         with self.lock:
-            matching = [record for record in self.catalog.boamp if selects(record)]
+            matching = [record for record in getattr(self.catalog, source) if selects(record)]
         for part in reversed([p.strip() for p in (query.get("order_by") or [""])[0].split(",") if p.strip()]):
             name, _, direction = part.partition(" ")
-            if name not in ("dateparution", "idweb"):
+            if name not in (day_field, key_field):
                 raise BadRequest(f"order_by on {name!r} is not supported here")
-            key: Callable[[Record], Any] = (lambda r: r.published) if name == "dateparution" else (lambda r: r.key)
+            key: Callable[[Record], Any] = (lambda r: r.published) if name == day_field else (lambda r: r.key)
             matching.sort(key=key, reverse=direction.strip().lower() == "desc")
         answer = _json(
             {"total_count": len(matching), "results": [dict(r.data) for r in matching[offset : offset + limit]]}
         )
         if matching:
-            answer.inserts = lambda: self.insert_before("boamp", matching[0])
+            answer.inserts = lambda: self.insert_before(source, matching[0])
         return answer
 
     # --- BE ----------------------------------------------------------------------------------------
@@ -339,8 +348,14 @@ class ReplayState:
 
     def index(self) -> Answer:
         with self.lock:
-            counts = {"ted": len(self.catalog.ted), "boamp": len(self.catalog.boamp), "be": len(self.catalog.be)}
-        return _json({"served": counts, "endpoints": [TED_PATH, "/en/notice/{number}/xml", BOAMP_PATH, BE_PATH]})
+            counts = {
+                "ted": len(self.catalog.ted),
+                "boamp": len(self.catalog.boamp),
+                "be": len(self.catalog.be),
+                "decp": len(self.catalog.decp),
+            }
+        endpoints = [TED_PATH, "/en/notice/{number}/xml", BOAMP_PATH, BE_PATH, DECP_PATH]
+        return _json({"served": counts, "endpoints": endpoints})
 
     def route(self, method: str, target: str, body: bytes, headers: Mapping[str, str]) -> Answer:
         parts = urlsplit(target)
@@ -356,6 +371,8 @@ class ReplayState:
             return self.ted_xml(match[1])
         if path == BOAMP_PATH:
             return self.boamp_records(query)
+        if path == DECP_PATH:
+            return self.boamp_records(query, "decp")
         if path == BE_PATH:
             return self.be_publications(query, headers.get("Authorization"))
         if match := re.fullmatch(r"/feeds/(ted|boamp|be|all)\.(rss|atom)", path):

@@ -29,15 +29,23 @@ class BoampSpider(WindowSpider):
     name = "boamp"
     source = "boamp"
     max_notices = READABLE
+    dataset = "boamp"
+    """The opendatasoft dataset; `date_field` windows it, `key_field` orders a day's records."""
+    date_field = "dateparution"
+    key_field = "idweb"
+
+    def api_url(self) -> str:
+        return self.pib.boamp_api_url
 
     def page(self, window: Window, offset: int) -> Request:
+        day = self.date_field
         query = {
-            "where": f"dateparution >= date'{window.start}' AND dateparution <= date'{window.end}'",
-            "order_by": "dateparution,idweb",
+            "where": f"{day} >= date'{window.start}' AND {day} <= date'{window.end}'",
+            "order_by": f"{day},{self.key_field}",
             "limit": PAGE,
             "offset": offset,
         }
-        url = f"{self.pib.boamp_api_url.rstrip('/')}/api/explore/v2.1/catalog/datasets/boamp/records"
+        url = f"{self.api_url().rstrip('/')}/api/explore/v2.1/catalog/datasets/{self.dataset}/records"
         return Request(
             f"{url}?{urlencode(query)}",
             callback=self.parse_page,
@@ -66,8 +74,8 @@ class BoampSpider(WindowSpider):
                 return
             if total > READABLE:
                 window.failures.append(
-                    f"BOAMP {window.label}: {total} records in one day, more than the {READABLE:,} the API "
-                    "lets page through"
+                    f"{self.source.upper()} {window.label}: {total} records in one day, more than the "
+                    f"{READABLE:,} the API lets page through"
                 )
             for next_offset in range(PAGE, min(total, READABLE), PAGE):
                 yield self.page(window, next_offset)

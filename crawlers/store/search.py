@@ -10,8 +10,8 @@ before it is indexed, and a query is folded the same way, so SQLite and PostgreS
 `notice_search` holds, per notice, the folded text in three columns: `title`, `body` (description, lot titles,
 buyer) and `codes` (`cpv72212000` for each CPV code, `nutsbe310` for each place, or the buyer's country when
 the notice names none, §6), so that a CPV code covers its sub-codes and a region its sub-regions through a
-prefix query on the index. `index_notices` keeps it in step with the store (called by every stored batch;
-migration 0015 filled it for the notices stored before).
+prefix query on the index. The store keeps it in step (`write_index`, in each stored batch's transaction, from
+the data it has just written); `index_notices` indexes what is missing or stale (migration 0015 filled it so).
 
 `search_notices` answers a `SearchQuery`: the matching notices are read once (ids, facet columns, rank), grouped
 into procedures in Python (a TED notice and its BOAMP or BE twin are one line, shown by its best publication,
@@ -80,16 +80,33 @@ NUTS_COUNTRY = {"GR": "EL", "GB": "UK"}
 """ISO country → its NUTS code, where they differ (§6 compares places in NUTS's own names)."""
 
 
+_LIGATURE = re.compile("[" + "".join(map(chr, _LIGATURES)) + "]")
+_COMMON_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")
+"""The combining diacritical marks block, but U+034F (the grapheme joiner, which `unicodedata.combining` says is
+not one): what NFKD leaves of the accents of Latin, Greek and Cyrillic letters."""
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _strip_marks(match: re.Match[str]) -> str:
+    return "".join(c for c in match.group() if not unicodedata.combining(c))
+
+
 def fold(text: str) -> str:
-    """Lower case, without accents or ligatures.
+    """Lower case, without accents or ligatures (every combining mark removed after NFKD).
 
     >>> fold("École Numérique, Œuvre, Straße")
     'ecole numerique, oeuvre, strasse'
+
+    The common marks go with one regular expression, the rest (rare) character by character: it is most of an
+    ingest's indexing time.
     """
-    folded = text.casefold().translate(_LIGATURES)
+    folded = text.casefold()
     if folded.isascii():
         return folded
-    return "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    if _LIGATURE.search(folded):
+        folded = folded.translate(_LIGATURES)
+    folded = _COMMON_MARKS.sub("", unicodedata.normalize("NFKD", folded))
+    return folded if folded.isascii() else _NON_ASCII.sub(_strip_marks, folded)
 
 
 def words(text: str | None) -> list[str]:
@@ -131,10 +148,24 @@ def document(data: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def write_index(connection: Connection, notices: Sequence[tuple[int, str, Mapping[str, Any]]]) -> None:
+    """Index notices just written, `(id, content_hash, §2 data)`, replacing what was indexed of them: how the
+    store keeps the index in step, in the same transaction, from the data it holds (nothing read back)."""
+    if not notices:
+        return
+    s = search_table
+    ids = sorted(notice_id for notice_id, _, _ in notices)
+    for start in range(0, len(ids), 900):
+        connection.execute(s.delete().where(s.c.notice_id.in_(ids[start : start + 900])))
+    rows = [{"notice_id": notice_id, "content_hash": digest, **document(data)} for notice_id, digest, data in notices]
+    rows.sort(key=itemgetter("notice_id"))  # one order for all processes: no deadlock
+    connection.execute(s.insert(), rows)
+
+
 def index_notices(connection: Connection, *, keys: Iterable[tuple[str, str]] | None = None) -> int:
     """Index the notices not indexed yet or indexed in an older version (only those of `keys`, the
-    `(source, source_id)` of a batch just stored, when given); the number indexed. Same transaction as the
-    store, so the index never lags behind what a search reads."""
+    `(source, source_id)` of some stored notices, when given); the number indexed. Migration 0015 indexed the
+    notices stored before it with this; the store writes the index of what it stores itself (`write_index`)."""
     n, s = _notice, search_table
     stale = (
         sa.select(n.c.id, n.c.content_hash, n.c.data)
@@ -165,7 +196,7 @@ def index_notices(connection: Connection, *, keys: Iterable[tuple[str, str]] | N
 NOTICE_TYPES = ("contract-notice", "prior-information", "award", "change", "other")
 SORTS = ("relevance", "deadline", "published")
 Sort = Literal["relevance", "deadline", "published"]
-_SOURCE = re.compile(r"^(ted|boamp|be|feed:[a-z0-9][a-z0-9_-]{0,50})$")
+_SOURCE = re.compile(r"^(ted|boamp|be|decp|feed:[a-z0-9][a-z0-9_-]{0,50})$")
 MAX_TERMS = 20
 MAX_CODES = 60
 MAX_PAGE = 1000
@@ -301,7 +332,7 @@ def query_from_params(
     sources = tuple(dict.fromkeys(value.lower() for value in _values(params, "source")))
     for value in sources:
         if not _SOURCE.match(value):
-            raise SearchError("source", value, "must be ted, boamp, be or feed:<name>", kind="choice")
+            raise SearchError("source", value, "must be ted, boamp, be, decp or feed:<name>", kind="choice")
     value_min, value_max = _number(params, "value_min"), _number(params, "value_max")
     if value_min is not None and value_max is not None and value_min > value_max:
         raise SearchError("value_min", f"{value_min:g}", "is above value_max", kind="range")

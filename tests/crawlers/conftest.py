@@ -74,6 +74,7 @@ class Crawler:
             "PIB_TED_API_URL": server.base_url,
             "PIB_BOAMP_API_URL": server.base_url,
             "PIB_BE_API_URL": server.base_url,
+            "PIB_DECP_API_URL": server.base_url,
             "PIB_DOWNLOAD_DELAY": "0",
             "PIB_AUTOTHROTTLE": "false",
             "PIB_CONCURRENT_REQUESTS": "4",

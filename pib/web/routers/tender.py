@@ -54,7 +54,7 @@ NOTICE_TYPES = {
 }
 STATUSES = {"open": N_("Open"), "cancelled": N_("Cancelled"), "awarded": N_("Awarded"), "merged": N_("Open")}
 ROLE_NAMES = {"lead": N_("Lead"), "partner": N_("Partner"), "subcontractor": N_("Subcontractor")}
-SOURCES = {"ted": "TED", "boamp": "BOAMP", "be": "e-Procurement (BE)"}
+SOURCES = {"ted": "TED", "boamp": "BOAMP", "be": "e-Procurement (BE)", "decp": "DECP"}
 DONE = {
     "followed": N_("Saved: you follow this tender."),
     "rejected": N_("Marked not relevant: similar tenders will rank lower in your alerts."),
