@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -285,3 +286,87 @@ def test_the_index_finds_exactly_what_judging_every_profile_finds() -> None:
         assert indexed == index.match_naive(facts)
         total += len(indexed)
     assert total > 100  # the comparison is about real matches, not two empty lists
+
+
+_WORDS = [
+    "École", "écoles", "Données", "données personnelles", "base de données", "ÉCOLE NUMÉRIQUE", "numérique",
+    "logiciel", "logiciels", "cybersécurité", "réseau", "Gemeente", "gegevens", "school", "software", "hébergement",
+    "maintenance", "formation", "toiture", "voirie",
+]  # fmt: skip
+_CODES = ["72000000", "72212000", "72267100", "48000000", "80420000", "45261210", "45233000", "79341000"]
+_PLACES = ["BE", "BE3", "BE32", "BE323", "FR", "FRE", "FRE11", "FRE12", "LU", "NL"]
+
+
+def _generated_notice(rng: random.Random, number: int) -> dict[str, Any]:
+    """A notice of French, Dutch or English words with accents, its codes, places, lots and value drawn."""
+
+    def text(size: int) -> str:
+        return " ".join(rng.choice(_WORDS) for _ in range(size))
+
+    codes = rng.sample(_CODES, rng.randint(0, 3))
+    lots = [
+        {
+            "id": str(i + 1),
+            "title": text(3) if rng.random() < 0.6 else None,
+            "cpv_main": rng.choice(codes) if codes and rng.random() < 0.7 else None,
+            "cpv_additional": [],
+            "nuts": rng.sample(_PLACES, rng.randint(0, 1)),
+            "estimated_value": rng.choice([None, 20_000.0, 2_000_000.0]),
+        }
+        for i in range(rng.choice([1, 1, 2, 3]))
+    ]
+    notice_type = rng.choice(["contract-notice", "contract-notice", "prior-information", "award", "change"])
+    return notice(
+        source_id=f"26-{number}",
+        notice_type=notice_type,
+        title=f"{text(rng.randint(2, 5))} de l'École Numérique SA",
+        description=text(8) if rng.random() < 0.5 else None,
+        cpv_main=codes[0] if codes else None,
+        cpv_additional=codes[1:],
+        nuts=rng.sample(_PLACES, rng.randint(0, 2)),
+        buyer={"name": "Ville de Liège", "country": rng.choice(["BE", "FR"])},
+        procedure=rng.choice(["open", "restricted", None]),
+        deadline=None if notice_type == "award" else "2026-02-16T12:00:00+01:00",
+        estimated_value=(value := rng.choice([None, 30_000.0, 400_000.0, 9_000_000.0])),
+        currency=None if value is None else "EUR",
+        lots=lots,
+        languages=[rng.choice(["fr", "fr", "nl", "en"])],
+    )
+
+
+def _generated_profile(rng: random.Random, number: int) -> Any:
+    ranged = rng.random() < 0.3
+    return spec(
+        id=number,
+        member_id=number // 3 + 1,
+        cpv=[code[: rng.randint(2, 8)].ljust(8, "0") for code in rng.sample(_CODES, rng.randint(0, 2))],
+        keywords=rng.sample(_WORDS, rng.randint(0, 3)),
+        exclude=rng.sample(_WORDS, 1) if rng.random() < 0.25 else [],
+        regions=rng.sample(_PLACES, rng.randint(0, 2)),
+        value_min=50_000.0 if ranged else None,
+        value_max=rng.choice([None, 1_000_000.0]) if ranged else None,
+        notice_types=rng.choice([[], [], ["award"], ["contract-notice", "change"], ["prior-information"]]),
+        procedure_types=rng.choice([[], [], ["open"]]),
+    )
+
+
+def test_the_narrowed_index_loses_nothing_that_judging_every_profile_finds() -> None:
+    """Generated notices and profiles (accented French, Dutch and English words, phrases, exclusions, regions,
+    types, values, lots): the index finds exactly the (member, profile, score, reasons, lots) that judging every
+    profile finds (each its own exclusions, no index), in the same order."""
+    rng = random.Random(13)
+    profiles = [_generated_profile(rng, number) for number in range(1, 401)]
+    index = ProfileIndex(profiles)
+    without_exclusions = ProfileIndex([replace(profile, exclude=()) for profile in profiles])
+    found = ruled_out = 0
+    for number in range(400):
+        facts = notice_facts(_generated_notice(rng, number))
+        every = index.match_naive(facts)
+        indexed = index.match(facts)
+        assert [(h.member_id, h.profile_id, h.score, h.reasons, h.lot_ids) for h in indexed] == [
+            (h.member_id, h.profile_id, h.score, h.reasons, h.lot_ids) for h in every
+        ]
+        found += len(indexed)
+        ruled_out += len(without_exclusions.match(facts)) - len(indexed)
+    assert found > 1500 and ruled_out > 50  # real matches, and profiles that an excluded word ruled out
+    assert index.judged < 400 * len(profiles) * 0.35  # fewer pairs judged than all of them
