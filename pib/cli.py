@@ -111,10 +111,19 @@ def ingest(paths: Paths) -> None:
 def export(
     source: Annotated[str | None, typer.Option(help="Only this source (ted, boamp, be, feed:NAME).")] = None,
     since: Annotated[str | None, typer.Option(help="Only notices published on or after this date.")] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="jsonl (the normalized notices) or ocds (one OCDS 1.1 release package).")
+    ] = "jsonl",
+    ocid_prefix: Annotated[str, typer.Option(help="OCDS ocid prefix (ocds-PREFIX-...).")] = "pib",
 ) -> None:
-    """Print the stored notices as JSON Lines (the normalized notice of docs/notice.md)."""
+    """Print the stored notices as JSON Lines (the normalized notice of docs/notice.md), or as one OCDS release
+    package (docs/ocds.md)."""
     from crawlers.store.service import export_notices
     from pib.db import ready_engine
+
+    if output_format not in ("jsonl", "ocds"):
+        _err(f"--format: jsonl or ocds, not {output_format!r}")
+        raise typer.Exit(2)
 
     since_date = None
     if since:
@@ -123,7 +132,13 @@ def export(
         except ValueError:
             _err(f"--since: not a date (YYYY-MM-DD): {since!r}")
             raise typer.Exit(2) from None
-    for data in export_notices(ready_engine(), source=source, since=since_date):
+    notices = export_notices(ready_engine(), source=source, since=since_date)
+    if output_format == "ocds":
+        from crawlers.ocds import write_package
+
+        write_package(sys.stdout, notices, prefix=ocid_prefix)
+        return
+    for data in notices:
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
 
 
