@@ -25,7 +25,7 @@ from ..notice import Notice
 from ..parsers import ParsedNotice
 from ..parsers.fields import buyer_zone
 from .models import LotRecord, NoticeRecord, NoticeVersion, ParseErrorRecord, RawDocument, utcnow
-from .search import index_notices
+from .search import write_index
 
 BATCH_SIZE = 500
 _COMPRESSOR = zstandard.ZstdCompressor(level=1)
@@ -206,6 +206,8 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 Prepared = tuple[Notice, dict[str, Any], str, str]
 """A notice with its §2 JSON, its content hash and the sha256 of its raw document."""
+Written = tuple[int, str, dict[str, Any]]
+"""A notice row the batch inserted or replaced: its id, content hash and §2 JSON (indexed for search)."""
 
 
 def _current(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -255,17 +257,23 @@ def _store_batch(connection: Connection, batch: Sequence[Incoming]) -> StoreSumm
         data = item.parsed.notice.to_json_dict()
         prepared.append((item.parsed.notice, data, content_hash(data), raw_sha))
     raw_ids = _store_raw(connection, raw_docs)
-    unknown = _update_known(connection, prepared, raw_ids, summary)
-    inserted = _insert_new(connection, unknown, raw_ids)
+    written: list[Written] = []
+    unknown = _update_known(connection, prepared, raw_ids, summary, written)
+    inserted = _insert_new(connection, unknown, raw_ids, written)
     summary.stored += len(inserted)
     # Notices another process stored between our look-up and our insert: compare with what it stored.
-    _update_known(connection, [p for p in unknown if (p[0].source, p[0].source_id) not in inserted], raw_ids, summary)
-    index_notices(connection, keys=[(p[0].source, p[0].source_id) for p in prepared])  # search kept in step
+    late = [p for p in unknown if (p[0].source, p[0].source_id) not in inserted]
+    _update_known(connection, late, raw_ids, summary, written)
+    write_index(connection, written)  # search kept in step, from the data in hand
     return summary
 
 
 def _update_known(
-    connection: Connection, prepared: Sequence[Prepared], raw_ids: dict[str, int], summary: StoreSummary
+    connection: Connection,
+    prepared: Sequence[Prepared],
+    raw_ids: dict[str, int],
+    summary: StoreSummary,
+    written: list[Written],
 ) -> list[Prepared]:
     """Compare each notice with its stored row (unchanged, newer, older version); the ones not stored yet."""
     if not prepared:
@@ -281,6 +289,7 @@ def _update_known(
             summary.unchanged += 1
         elif notice.published >= existing["published"]:
             _replace(connection, existing, notice, data, digest, raw_ids[raw_sha])
+            written.append((existing["id"], digest, data))
             known_versions.add((existing["id"], existing["content_hash"]))
             existing.update(content_hash=digest, version=existing["version"] + 1, published=notice.published)
             summary.updated += 1
@@ -301,7 +310,9 @@ def _update_known(
     return unknown
 
 
-def _insert_new(connection: Connection, prepared: Sequence[Prepared], raw_ids: dict[str, int]) -> set[tuple[str, str]]:
+def _insert_new(
+    connection: Connection, prepared: Sequence[Prepared], raw_ids: dict[str, int], written: list[Written]
+) -> set[tuple[str, str]]:
     """Insert notices not stored yet, with their lots; the keys of the ones this batch inserted."""
     if not prepared:
         return set()
@@ -316,9 +327,10 @@ def _insert_new(connection: Connection, prepared: Sequence[Prepared], raw_ids: d
     )
     ids = {(source, source_id): row_id for source, source_id, row_id in connection.execute(statement, rows)}
     lot_rows = []
-    for notice, *_ in prepared:
+    for notice, data, digest, _ in prepared:
         if (notice.source, notice.source_id) in ids:
             lot_rows.extend(_lot_rows(ids[(notice.source, notice.source_id)], notice))
+            written.append((ids[(notice.source, notice.source_id)], digest, data))
     if lot_rows:
         connection.execute(lot_table.insert(), lot_rows)
     return set(ids)
