@@ -50,7 +50,7 @@ def _scene(engine: Engine) -> None:
     overlapping sets with reasons of every kind."""
     notices = []
     for n in range(8):
-        lots = [
+        lots: list[dict[str, Any]] = [
             {"id": str(lot), "title": f"Lot n°{lot} : éclairage « LED » & réseaux", "cpv_main": "72000000",
              "cpv_additional": [], "nuts": ["BE32" if lot % 2 else "FRE11"]}
             for lot in range(1, 1 + n % 4)
