@@ -43,7 +43,7 @@ def test_demo_crawls_matches_and_writes_the_alert_emails(tmp_path: Path) -> None
         sent = connection.execute(sa.text("SELECT count(*) FROM watch_match WHERE notified_at IS NOT NULL")).scalar()
         newest = connection.execute(sa.text("SELECT max(published) FROM notice")).scalar()
     engine.dispose()
-    assert sources == {"ted", "boamp", "be", "feed:recorded-rss"}
+    assert sources == {"ted", "boamp", "be", "decp", "feed:recorded-rss"}
     # The recorded notices are old: the demo runs as of the newest one's day, emails what was open then and
     # lists the others as closed, so that every match is either emailed or shown closed.
     assert f"the demo runs as of {str(newest)[:10]}, the date of its newest recorded notice" in result.stderr
