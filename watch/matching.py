@@ -104,7 +104,7 @@ class CodeInfo:
     """At procedure level (the main code, or an additional one that no lot repeats)."""
     lots: tuple[str, ...] = ()
     inferred: float | None = None
-    """The confidence, when the code was inferred from the text (watch/infer.py)."""
+    """The confidence, when the code was inferred from the text (watch/cpv, by routing)."""
 
 
 @dataclass(frozen=True)
