@@ -41,6 +41,7 @@ it (eForms change reason `cancel`, BE `cancelledAt`, BOAMP status or nature `ANN
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import unicodedata
@@ -141,6 +142,16 @@ _notice: sa.Table = NoticeRecord.__table__  # type: ignore[attr-defined]
 _lot: sa.Table = LotRecord.__table__  # type: ignore[attr-defined]
 _version: sa.Table = NoticeVersion.__table__  # type: ignore[attr-defined]
 _raw: sa.Table = RawDocument.__table__  # type: ignore[attr-defined]
+
+UNLINKED_INDEX = sa.Index(
+    "ix_notice_unlinked",
+    _notice.c.published,
+    _notice.c.id,
+    postgresql_where=_notice.c.procedure_id.is_(None),
+    sqlite_where=_notice.c.procedure_id.is_(None),
+)
+"""The notices not linked yet, in linking order (partial index, migration 0021): each batch reads its next
+notices from it, not by scanning the store."""
 
 TITLE_THRESHOLD = 0.7
 """Least token Jaccard of two titles for twins with deadlines within a day (the deadline is strong evidence)."""
@@ -553,13 +564,18 @@ def link_procedures(
 ) -> LinkSummary:
     """Link every stored notice not yet linked (or linked in an older version) to its procedure, oldest
     publication first, in batches of one transaction each; record what changed. Running it again changes
-    nothing. `on_batch` is called with the running total after each batch (for a progress display)."""
+    nothing. `on_batch` is called with the running total after each batch (for a progress display).
+
+    The notices not linked yet come from a partial index in order (`UNLINKED_INDEX`); the ones linked in an
+    older version (a newer one was stored since) are listed once at the start of the run."""
     summary = LinkSummary()
     after: tuple[date, int] | None = None
+    with engine.connect() as connection:
+        stale = _relink(connection)
     while True:
         with engine.begin() as connection:
             _serialize(connection)
-            rows = _pending(connection, after, batch_size)
+            rows = _pending(connection, after, batch_size, stale)
             if not rows:
                 return summary
             summary.add(_link_batch(connection, rows))
@@ -592,7 +608,30 @@ def _publication_columns(n: sa.Table) -> tuple[sa.Column[Any], ...]:
     )
 
 
-def _pending(connection: Connection, after: tuple[date, int] | None, limit: int) -> list[Any]:
+def _needs_link(n: sa.Table) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        n.c.procedure_id.is_(None),
+        link_table.c.notice_id.is_(None),
+        link_table.c.content_hash != n.c.content_hash,
+    )
+
+
+def _relink(connection: Connection) -> list[tuple[date, int]]:
+    """The linked notices whose link is missing or of an older version, in linking order (one pass a run)."""
+    n = _notice
+    query = (
+        sa.select(n.c.published, n.c.id)
+        .select_from(n.outerjoin(link_table, link_table.c.notice_id == n.c.id))
+        .where(n.c.procedure_id.isnot(None), _needs_link(n))
+    )
+    return sorted((published, notice_id) for published, notice_id in connection.execute(query))
+
+
+def _pending(
+    connection: Connection, after: tuple[date, int] | None, limit: int, stale: Sequence[tuple[date, int]] = ()
+) -> list[Any]:
+    """The next notices to link after `after`, in order: the unlinked ones (read through their partial index)
+    and the `stale` ones (linked in an older version), merged."""
     n = _notice
     query = (
         sa.select(
@@ -607,19 +646,19 @@ def _pending(connection: Connection, after: tuple[date, int] | None, limit: int)
         .select_from(
             n.outerjoin(link_table, link_table.c.notice_id == n.c.id).outerjoin(_raw, _raw.c.id == n.c.raw_document_id)
         )
-        .where(
-            sa.or_(
-                n.c.procedure_id.is_(None),
-                link_table.c.notice_id.is_(None),
-                link_table.c.content_hash != n.c.content_hash,
-            )
-        )
         .order_by(n.c.published, n.c.id)
         .limit(limit)
     )
+    unlinked = query.where(n.c.procedure_id.is_(None))
     if after is not None:
-        query = query.where(sa.or_(n.c.published > after[0], sa.and_(n.c.published == after[0], n.c.id > after[1])))
-    return list(connection.execute(query).all())
+        unlinked = unlinked.where(sa.tuple_(n.c.published, n.c.id) > sa.tuple_(*after))
+    rows = list(connection.execute(unlinked).all())
+    start = bisect.bisect_right(stale, after) if after is not None else 0
+    upcoming = [notice_id for _, notice_id in stale[start : start + limit]]
+    if upcoming:
+        rows += connection.execute(query.where(n.c.id.in_(upcoming), _needs_link(n))).all()
+        rows = sorted({row.id: row for row in rows}.values(), key=lambda row: (row.published, row.id))[:limit]
+    return rows
 
 
 def url_key(url: str) -> str | None:

@@ -1,11 +1,18 @@
 """store-side speed at scale (ingest, linking)
 
+`ix_notice_unlinked`: the notices not linked into a procedure yet, in linking order (published, id), a partial
+index (`WHERE procedure_id IS NULL`) on SQLite and PostgreSQL, so that each linking batch reads its next notices
+without scanning the store (crawlers/store/procedures.py, `UNLINKED_INDEX`).
+
 Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-04
 """
 
 from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0021"
 down_revision: str | None = "0020"
@@ -14,8 +21,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    unlinked = sa.text("procedure_id IS NULL")
+    with op.batch_alter_table("notice", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_notice_unlinked", ["published", "id"], unique=False, postgresql_where=unlinked, sqlite_where=unlinked
+        )
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("notice", schema=None) as batch_op:
+        batch_op.drop_index("ix_notice_unlinked")
