@@ -7,7 +7,7 @@ expiry) breaks the signature; the token carries no personal data beyond numeric 
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import re
@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 ACTIONS = {"interested": "i", "not-relevant": "n", "unsubscribe": "u"}
 _CODES = {code: action for action, code in ACTIONS.items()}
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _TOKEN = re.compile(r"([inu])\.(\d{1,12})\.(\d{1,12})\.(\d{1,12})\.([A-Za-z0-9_-]{43})")
 
 
@@ -43,7 +44,8 @@ class LinkSigner:
 
     def _signature(self, payload: str) -> str:
         digest = hmac.digest(self._key, payload.encode(), "sha256")
-        return base64.urlsafe_b64encode(digest)[:43].decode()  # 32 bytes: 43 characters and one "=" of padding
+        # URL-safe base64 of 32 bytes: 43 characters and one "=" of padding (a digest run signs 80,000 links)
+        return binascii.b2a_base64(digest, newline=False)[:43].translate(_URLSAFE).decode()
 
     def sign(self, *, action: str, user_id: int, notice_id: int | None, expires: datetime) -> str:
         payload = f"{ACTIONS[action]}.{user_id}.{notice_id or 0}.{int(expires.timestamp())}"
