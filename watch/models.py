@@ -52,6 +52,8 @@ class Member(SQLModel, table=True):
         default=None, nullable=False, unique=True, index=True, sa_column_kwargs={"default": _name_key_default}
     )
     """`name_key(name)`, how a member is found by name; set on insert from `name`, and on rename."""
+    identifier: str | None = Field(default=None, max_length=40, index=True)
+    """The firm's enterprise, SIREN/SIRET or VAT number, normalized (crawlers/identifiers.py; members file §5)."""
     active: bool = True
     competences: dict[str, Any] = Field(default_factory=dict, sa_type=JSONColumn)
     """What the firm does (members file §5 `competences`): cpv, keywords, regions, and more."""
