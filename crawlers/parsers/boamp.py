@@ -795,7 +795,7 @@ def _awards(parts: _Parts, lots: list[_Lot]) -> list[Award]:
     total, total_currency = parts.total_awarded
     result = []
     for found in parts.awards:
-        if found.lot in ids:
+        if found.lot is not None and found.lot in ids:
             lot_ids = [found.lot]
         elif len(ids) == 1:
             lot_ids = ids
@@ -1268,5 +1268,19 @@ def _parse_record(record: Mapping[str, Any]) -> Notice:
             f"BOAMP record {parts.idweb or '?'}: donnees is {donnees_error}, and the flat fields lack "
             "the idweb, objet, dateparution or nomacheteur to stand without it"
         )
+    if parts.notice_type == "award" and not parts.awards:
+        _read_flat_titulaires(record.get("titulaire"), parts)
     url = _text(record.get("url_avis"))
     return _notice(parts, url=url if url and url.startswith("http") else None)
+
+
+def _read_flat_titulaires(value: Any, parts: _Parts) -> None:
+    """The flat `titulaire` field of recent award records (names only, the award itself inside an eForms
+    `donnees` that is not read for results): one award per name, since the list does not say which won
+    together nor which lot; its lot is the notice's only one, else none."""
+    seen: set[str] = set()
+    for raw in as_list(value):
+        name, _ = _winner_name(_text(raw))
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            parts.awards.append(_Award(lot=None, winners=[Winner(name=name[:1000], country=None)]))

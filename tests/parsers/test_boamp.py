@@ -837,6 +837,29 @@ def test_xml_awards() -> None:
     assert merignac["procedure"] == "other"  # PROCEDURE_ADAPTE
 
 
+def test_recent_award_record_takes_the_flat_titulaire_names() -> None:
+    # a real 2026 record made an award: recent attribution records list the winners' names in the flat
+    # `titulaire` field (the results themselves are in an eForms `donnees`)
+    data = new_record("26-7298")
+    data.update(nature="ATTRIBUTION", titulaire=["École Numérique SA", "PAPREC FRANCE", "École Numérique SA"])
+    notice = record(data)
+    assert notice["notice_type"] == "award" and len(notice["lots"]) == 1
+    lot = notice["lots"][0]["id"]
+    assert notice["awards"] == [
+        {
+            "lot_ids": [lot],
+            "winners": [{"name": name, "country": None, "identifier": None, "town": None, "sme": None}],
+            "value": None,
+            "currency": None,
+            "tenders_received": None,
+            "date": None,
+        }
+        for name in ("École Numérique SA", "PAPREC FRANCE")
+    ]
+    data.update(nature="APPEL_OFFRE")
+    assert record(data)["awards"] == []
+
+
 def _winners(award: dict[str, Any]) -> list[tuple[str, str | None]]:
     return [(winner["name"], winner["town"]) for winner in award["winners"]]
 
