@@ -20,6 +20,7 @@ SDK = FIXTURES / "ted_eforms" / "sdk-examples"
 CONVERTED = FIXTURES / "ted_eforms" / "converted-from-ted-xml"
 LEGACY = FIXTURES / "ted_legacy" / "ted-xml-data-converter" / "development-notices"
 SCRAPER = FIXTURES / "ted_legacy" / "scraper-tedawards"
+RDF_MAPPING = FIXTURES / "ted_legacy" / "ted-rdf-mapping"
 
 
 def _notice(path: Path) -> dict[str, Any]:
@@ -223,3 +224,25 @@ def test_empty_awards_leave_the_content_hash_as_before() -> None:
         notice_type="award", deadline=None, awards=[{"winners": [{"name": "École Numérique SA"}]}]
     ).to_json_dict()
     assert content_hash(with_award) != content_hash({k: v for k, v in with_award.items() if k != "awards"})
+
+
+def test_f06_utilities_award() -> None:
+    """PKP Intercity (F06_2014, utilities, negotiated without call): the value inside `VALUE`, not `VALUES`."""
+    assert _awards(RDF_MAPPING / "002303-2018.xml") == [
+        {
+            "lot_ids": ["1"],  # NO_LOT_DIVISION, no LOT_NO
+            "winners": [
+                {
+                    "name": "Zakłady Naprawcze Taboru Kolejowego i Miejskiego Sp. z o.o.",
+                    "country": "PL",
+                    "identifier": None,  # no NATIONALID
+                    "town": "Gdańsk",
+                    "sme": True,  # <SME/>
+                }
+            ],
+            "value": 3366090.0,  # AWARDED_CONTRACT/VALUE/VAL_TOTAL CURRENCY="PLN"
+            "currency": "PLN",
+            "tenders_received": 1,  # TENDERS/NB_TENDERS_RECEIVED
+            "date": "2017-12-22",  # DATE_CONCLUSION_CONTRACT
+        }
+    ]
