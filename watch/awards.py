@@ -408,3 +408,69 @@ def cobidding_network(engine: Engine) -> CoBiddingNetwork:
             for (a, b), count in sorted(together.items(), key=lambda item: (-item[1], item[0]))
         ],
     )
+
+
+class OrganisationLine(PublicModel):
+    organisation_id: int
+    name: str
+    country: str | None
+    identifier: str | None
+    wins: int
+    members: list[str]
+    """The member firms confirmed as this organisation."""
+
+
+def list_organisations(engine: Engine, *, search: str = "", limit: int = 50) -> list[OrganisationLine]:
+    """The organisations that won most (staff), those whose name holds `search` (folded as names are) only."""
+    wins = sa.func.count(sa.distinct(winner_table.c.award_id)).label("wins")
+    query = (
+        sa.select(
+            organisation_table.c.id,
+            organisation_table.c.name,
+            organisation_table.c.country,
+            organisation_table.c.identifier,
+            wins,
+        )
+        .join(winner_table, winner_table.c.organisation_id == organisation_table.c.id)
+        .group_by(organisation_table.c.id)
+        .order_by(wins.desc(), organisation_table.c.name_key, organisation_table.c.id)
+        .limit(limit)
+    )
+    if key := organisation_key(search) if search.strip() else "":
+        pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(organisation_table.c.name_key.like(pattern, escape="\\"))
+    with engine.connect() as connection:
+        rows = list(connection.execute(query))
+        members: dict[int, list[str]] = defaultdict(list)
+        for row in connection.execute(
+            sa.select(link_table.c.organisation_id, member_table.c.name)
+            .join(member_table, member_table.c.id == link_table.c.member_id)
+            .where(link_table.c.status == "confirmed", link_table.c.organisation_id.in_([r.id for r in rows]))
+            .order_by(member_table.c.name_key)
+        ):
+            members[row.organisation_id].append(row.name)
+    return [
+        OrganisationLine(
+            organisation_id=row.id,
+            name=row.name,
+            country=row.country,
+            identifier=row.identifier,
+            wins=row.wins,
+            members=members.get(row.id, []),
+        )
+        for row in rows
+    ]
+
+
+def organisation_members(engine: Engine, *, organisation_id: int) -> list[tuple[int, str, str]]:
+    """The member firms linked to an organisation: (member id, name, link status), for staff."""
+    with engine.connect() as connection:
+        return [
+            (row.member_id, row.name, row.status)
+            for row in connection.execute(
+                sa.select(link_table.c.member_id, member_table.c.name, link_table.c.status)
+                .join(member_table, member_table.c.id == link_table.c.member_id)
+                .where(link_table.c.organisation_id == organisation_id)
+                .order_by(member_table.c.name_key)
+            )
+        ]

@@ -11,6 +11,7 @@ from . import (
     api_matches,
     api_notices,
     auth,
+    awards,
     calendar,
     firm,
     home,
@@ -28,3 +29,4 @@ ROUTERS += [matches.router, profiles.router, api_matches.router]
 ROUTERS += [staff_router]
 ROUTERS += [tenders.router, api_notices.router, api_cpv.router]
 ROUTERS += [account.router, firm.router, calendar.router]
+ROUTERS += [awards.router, awards.api]

@@ -37,6 +37,7 @@ from crawlers.store.service import notice_table
 from notifications.i18n import format_deadline
 from notifications.reminders import describe_change
 from notifications.render import web_url
+from watch.awards import tender_award_history
 from watch.deadlines import days_until
 from watch.feedback import feedback_table, record_feedback, rescore
 
@@ -383,6 +384,8 @@ def _page(
             "note": (own.note or "") if own else "",
         },
         "error": error,
+        "award_history": tender_award_history(engine, source=source, source_id=source_id),  # public: no interest read
+        "tender_path": tender_path,
         "cpv_codes": staff_cpv_codes(engine, source, source_id, language) if user.is_staff else None,
     }
     return render(request, "tender/page.html", context, status_code=status_code)

@@ -12,11 +12,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from ...deps import staff_user
-from . import activity, audit, dashboard, groups, interests, members
+from . import activity, audit, dashboard, groups, interests, members, organisations
 
 AREAS = [dashboard.router, activity.router, audit.router]
 AREAS += [interests.router, groups.router]
 AREAS += [members.router]
+AREAS += [organisations.router]
 
 router = APIRouter(dependencies=[Depends(staff_user)], include_in_schema=False)
 for area in AREAS:
