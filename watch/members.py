@@ -12,8 +12,9 @@ file does not name are left alone: a file may hold part of the cluster.
 
 The CSV form is flattened, one row per profile (a member without profile has one row without a
 profile name); member columns may be repeated on every row of the member or given once. Columns:
-`member, active, users, competence_cpv, competence_keywords, competence_regions, competence_description,
-profile, cpv, keywords, exclude, regions, value_min, value_max, notice_types, procedure_types, frequency`.
+`member, active, identifier, country, users, competence_cpv, competence_keywords, competence_regions,
+competence_description, profile, cpv, keywords, exclude, regions, value_min, value_max, notice_types,
+procedure_types, frequency`.
 Lists are separated by `;`; `users` is `email:language; email:language` (language fr, nl or en).
 """
 
@@ -31,10 +32,21 @@ from typing import Annotated, Any, Literal
 import pycountry
 import sqlalchemy as sa
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from crawlers.identifiers import read_identifier
 from crawlers.notice import NoticeType, Procedure
 from crawlers.store.models import utcnow
 
@@ -47,6 +59,8 @@ Language = Literal["fr", "nl", "en"]
 CSV_COLUMNS = (
     "member",
     "active",
+    "identifier",
+    "country",
     "users",
     "competence_cpv",
     "competence_keywords",
@@ -63,7 +77,7 @@ CSV_COLUMNS = (
     "procedure_types",
     "frequency",
 )
-_PROFILE_COLUMNS = CSV_COLUMNS[8:]
+_PROFILE_COLUMNS = CSV_COLUMNS[CSV_COLUMNS.index("profile") :]
 _CPV = re.compile(r"(\d{8})(?:-\d)?")
 _REGION = re.compile(r"[A-Z]{2}[0-9A-Z]{0,3}")
 _EMAIL = re.compile(r"[^@\s<>,;:\"']+@[^@\s<>,;:\"']+\.[^@\s<>,;:\"']+")
@@ -213,12 +227,33 @@ class ProfileIn(_Strict):
         return self
 
 
+def _country(code: str) -> str:
+    country = code.strip().upper()
+    if pycountry.countries.get(alpha_2=country) is None:
+        raise ValueError(f"not a country code (ISO 3166, two letters such as BE, FR, NL): {code!r}")
+    return country
+
+
 class MemberIn(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_member_name)]
     active: bool = True
+    country: Annotated[str, AfterValidator(_country)] | None = None
+    """Only read to understand a bare `identifier` (nine digits: an old Belgian number or a SIREN); not stored."""
+    identifier: Annotated[str, Field(max_length=60)] | None = None
+    """Enterprise, SIREN/SIRET or VAT number as written; normalized here (crawlers/identifiers.py)."""
     users: list[UserIn] = []
     competences: CompetencesIn = CompetencesIn()
     profiles: list[ProfileIn] = []
+
+    @field_validator("identifier")
+    @classmethod
+    def _identifier(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not value.strip():
+            return None
+        normalized, problem = read_identifier(_printable(value), info.data.get("country"))
+        if problem or normalized is None:
+            raise ValueError(f"{value!r} {problem or 'is not an identifier'}")
+        return normalized
 
     @model_validator(mode="after")
     def _distinct_names(self) -> MemberIn:
@@ -453,6 +488,8 @@ def _csv_row(member: dict[str, Any], cells: dict[str, str], line: int, lines: _L
     raw, first, index = member["raw"], member["first"], member["index"]
     values: dict[str, Any] = {
         "active": cells.get("active") or None,
+        "country": cells.get("country") or None,
+        "identifier": cells.get("identifier") or None,
         "users": _csv_users(cells["users"]) if cells.get("users") else None,
     }
     competences = {key: _cells(cells.get(f"competence_{key}", "")) for key in ("cpv", "keywords", "regions")} | {
@@ -547,13 +584,20 @@ def _store_member(session: Session, member: MemberIn, summary: ImportSummary) ->
     row = session.exec(select(Member).where(Member.name_key == name_key(member.name))).first()
     created = row is None
     competences = member.competences.model_dump(exclude_defaults=True)
+    if member.identifier is not None:
+        holder = session.exec(
+            select(Member.name).where(Member.identifier == member.identifier, Member.name_key != name_key(member.name))
+        ).first()
+        if holder is not None:
+            raise ValueError(f"identifier {member.identifier} is already the one of member {holder!r}")
     if row is None:
-        row = Member(name=member.name, active=member.active, competences=competences)
+        row = Member(name=member.name, active=member.active, identifier=member.identifier, competences=competences)
         session.add(row)
         session.flush()
         changed = True
     else:
-        changed = _set(row, {"name": member.name, "active": member.active, "competences": competences})
+        kept = {"name": member.name, "active": member.active, "identifier": member.identifier}
+        changed = _set(row, {**kept, "competences": competences})
     assert row.id is not None
     emails = [user.email for user in member.users]
     taken = session.exec(
@@ -628,6 +672,8 @@ def _member_data(member: Member, users: Sequence[User], profiles: Sequence[Profi
     data: dict[str, Any] = {"name": member.name}
     if not member.active:
         data["active"] = False
+    if member.identifier:
+        data["identifier"] = member.identifier
     data["users"] = [{"email": u.email, "language": u.language} for u in users if u.active]
     if member.competences:
         data["competences"] = member.competences
@@ -688,6 +734,8 @@ def export_csv(engine: Engine) -> str:
         member_cells = [
             member["name"],
             "" if member.get("active", True) else "false",
+            member.get("identifier", ""),
+            "",
             "; ".join(f"{u['email']}:{u['language']}" for u in member["users"]),
             "; ".join(competences.get("cpv", [])),
             "; ".join(competences.get("keywords", [])),
@@ -712,6 +760,15 @@ def export_csv(engine: Engine) -> str:
                 ]
             writer.writerow([_escape(cell) for cell in member_cells + profile_cells])
     return out.getvalue()
+
+
+def member_identifiers(engine: Engine) -> dict[int, str]:
+    """Each member's normalized identifier (`crawlers.identifiers`), by member id; members without one are
+    left out. What links a member to the organisations named in award notices."""
+    member_table: sa.Table = Member.__table__  # type: ignore[attr-defined]
+    query = sa.select(member_table.c.id, member_table.c.identifier).where(member_table.c.identifier.is_not(None))
+    with engine.connect() as connection:
+        return {member_id: identifier for member_id, identifier in connection.execute(query)}
 
 
 def find_member(engine: Engine, who: str) -> Member | None:
