@@ -6,8 +6,9 @@ its awards), and its awards (suppliers, value, date, lots). The package is writt
 release, so a store of any size is exported in constant memory.
 
 Decisions where OCDS leaves room:
-- `ocid` is `ocds-<prefix>-<source>-<source_id>`: a notice's own publication is the stage it describes; the
-  prefix is a setting of the export (OCDS registers prefixes; `pib` by default).
+- `ocid` names the contracting process: `ocds-<prefix>-<source>-<source_id>` of the first publication of the
+  procedure the notice was linked into (so a contract notice and its award notice share one ocid), else of the
+  notice itself; the prefix is a setting of the export (OCDS registers prefixes; `pib` by default).
 - `tag`: contract notice `tender`, prior information `planning`, award `award`, change `tenderAmendment`
   (`awardUpdate` for a change carrying awards), other `tender`.
 - `procurementMethod`: open `open`; restricted, negotiated, competitive dialogue and innovation partnership
@@ -23,14 +24,16 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 import pycountry
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from .notice import Notice
-from .store.service import deadline_utc
+from .store.service import deadline_utc, notice_table
 
 OCDS_VERSION = "1.1"
 
@@ -117,8 +120,9 @@ def _value(amount: float | None, currency: str | None) -> dict[str, Any] | None:
     return {"amount": amount, "currency": currency}
 
 
-def release(data: dict[str, Any], *, prefix: str = "pib") -> dict[str, Any]:
-    """The OCDS release of one stored notice (its §2 JSON object)."""
+def release(data: dict[str, Any], *, prefix: str = "pib", process: str | None = None) -> dict[str, Any]:
+    """The OCDS release of one stored notice (its §2 JSON object); `process` is `<source>-<source_id>` of the
+    first publication of its procedure (default: the notice itself)."""
     notice = Notice.model_validate(data)
     source_id = notice.source_id
     release_id = f"{notice.source}-{source_id}"
@@ -188,7 +192,7 @@ def release(data: dict[str, Any], *, prefix: str = "pib") -> dict[str, Any]:
     if notice.notice_type == "change" and awards:
         tag = "awardUpdate"
     result: dict[str, Any] = {
-        "ocid": f"ocds-{prefix}-{notice.source}-{source_id}",
+        "ocid": f"ocds-{prefix}-{process or release_id}",
         "id": release_id,
         "date": _midnight(notice.published.isoformat()),
         "tag": [tag],
@@ -207,16 +211,56 @@ def release(data: dict[str, Any], *, prefix: str = "pib") -> dict[str, Any]:
     return result
 
 
+Stored = tuple[dict[str, Any], str | None]
+"""A stored notice's §2 JSON and the key of its contracting process (see `stored_notices`)."""
+
+
+def stored_notices(
+    engine: Engine, *, source: str | None = None, since: date | None = None, batch_size: int = 1000
+) -> Iterator[Stored]:
+    """The stored notices, oldest publication first, each with `<source>-<source_id>` of the first publication
+    of its procedure (null before linking); read in pages, a page's procedures looked up at once."""
+    n = notice_table.c
+    query = sa.select(n.id, n.data, n.published, n.procedure_id).order_by(n.published, n.id)
+    if source:
+        query = query.where(n.source == source)
+    if since:
+        query = query.where(n.published >= since)
+    last: tuple[date, int] | None = None
+    while True:
+        page = query
+        if last is not None:
+            page = page.where(sa.or_(n.published > last[0], sa.and_(n.published == last[0], n.id > last[1])))
+        with engine.connect() as connection:
+            rows = connection.execute(page.limit(batch_size)).all()
+            procedures = {row.procedure_id for row in rows if row.procedure_id is not None}
+            first: dict[int, str] = {}
+            if procedures:
+                found = connection.execute(
+                    sa.select(n.procedure_id, n.source, n.source_id)
+                    .where(n.procedure_id.in_(procedures))
+                    .order_by(n.published, n.id)
+                )
+                for procedure_id, first_source, first_id in found:
+                    first.setdefault(procedure_id, f"{first_source}-{first_id}")
+        if not rows:
+            return
+        for row in rows:
+            yield row.data, first.get(row.procedure_id) if row.procedure_id is not None else None
+        last = (rows[-1].published, rows[-1].id)
+
+
 def write_package(
     out: TextIO,
-    notices: Iterable[dict[str, Any]],
+    notices: Iterable[dict[str, Any] | Stored],
     *,
     prefix: str = "pib",
     publisher: str = "PIB",
     uri: str = "https://pib.invalid/export/ocds.json",
     published: datetime | None = None,
 ) -> int:
-    """Write one release package of these notices to `out`, release by release; the number of releases."""
+    """Write one release package of these notices (§2 JSON objects, or `stored_notices` pairs) to `out`, release by
+    release; the number of releases."""
     moment = (published or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     head = {
         "uri": uri,
@@ -226,8 +270,10 @@ def write_package(
     }
     out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "releases": [')
     count = 0
-    for data in notices:
-        out.write(("\n" if count == 0 else ",\n") + json.dumps(release(data, prefix=prefix), ensure_ascii=False))
+    for item in notices:
+        data, process = item if isinstance(item, tuple) else (item, None)
+        written = json.dumps(release(data, prefix=prefix, process=process), ensure_ascii=False)
+        out.write(("\n" if count == 0 else ",\n") + written)
         count += 1
     out.write("\n]}\n")
     return count

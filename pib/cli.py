@@ -132,13 +132,12 @@ def export(
         except ValueError:
             _err(f"--since: not a date (YYYY-MM-DD): {since!r}")
             raise typer.Exit(2) from None
-    notices = export_notices(ready_engine(), source=source, since=since_date)
     if output_format == "ocds":
-        from crawlers.ocds import write_package
+        from crawlers.ocds import stored_notices, write_package
 
-        write_package(sys.stdout, notices, prefix=ocid_prefix)
+        write_package(sys.stdout, stored_notices(ready_engine(), source=source, since=since_date), prefix=ocid_prefix)
         return
-    for data in notices:
+    for data in export_notices(ready_engine(), source=source, since=since_date):
         sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
 
 

@@ -215,3 +215,47 @@ def test_awards_survive_the_store(engine: Engine) -> None:
     (data,) = list(export_notices(engine))
     assert data["awards"][0]["winners"][0]["name"] == "École Numérique SA"
     assert release(data)["awards"][0]["suppliers"] == [{"id": "BE-ecole-numerique-sa", "name": "École Numérique SA"}]
+
+
+def test_contract_and_award_notices_of_one_procedure_share_the_ocid(engine: Engine) -> None:
+    """The award notice refers to the contract notice: linked into one procedure, one contracting process."""
+    from crawlers.ocds import stored_notices
+    from crawlers.store.procedures import link_procedures
+
+    call = make_notice(source="ted", source_id="123456-2026", title="Plateforme numérique — École Numérique")
+    award = make_notice(
+        source="ted",
+        source_id="234567-2026",
+        notice_type="award",
+        deadline=None,
+        published="2026-04-02",
+        title="Plateforme numérique — École Numérique",
+        related=["123456-2026"],
+        awards=[{"lot_ids": ["1"], "winners": [{"name": "École Numérique SA", "country": "BE"}], "value": 99.5}],
+    )
+    other = make_notice(
+        source="boamp",
+        source_id="26-9999",
+        title="Nettoyage des locaux",
+        published="2026-05-01",
+        buyer={"name": "Département des Ardennes", "country": "FR", "town": "Charleville-Mézières"},
+        deadline="2026-06-01T12:00:00+02:00",
+        url="https://www.boamp.fr/pages/avis/?q=idweb:26-9999",
+        nuts=["FRF21"],
+        cpv_main="90910000",
+        cpv_additional=[],
+        lots=[{"id": "1", "cpv_main": "90910000", "nuts": ["FRF21"]}],
+    )
+    store_notices(engine, [incoming(call), incoming(award), incoming(other)])
+    link_procedures(engine)
+    out = io.StringIO()
+    assert write_package(out, stored_notices(engine, batch_size=2), prefix="xyz") == 3
+    package = json.loads(out.getvalue())
+    assert _errors(package) == []
+    ocids = {r["id"]: r["ocid"] for r in package["releases"]}
+    assert ocids == {
+        "ted-123456-2026": "ocds-xyz-ted-123456-2026",
+        "ted-234567-2026": "ocds-xyz-ted-123456-2026",  # the award release joins the call's process
+        "boamp-26-9999": "ocds-xyz-boamp-26-9999",
+    }
+    assert [r["tag"] for r in package["releases"]] == [["tender"], ["award"], ["tender"]]
