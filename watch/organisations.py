@@ -119,8 +119,8 @@ def canonical_identifier(identifier: str | None, country: str | None = None) -> 
     ('BE0123456789', 'BE0123456789', 'BE0123456789')
     >>> identify("73282932000074"), identify("FR44732829320"), identify("732 829 320", "FR")
     ('FR732829320', 'FR732829320', 'FR732829320')
-    >>> identify("DE123456789"), identify("B12345678", "ES"), identify(" - ")
-    ('DE123456789', 'ESB12345678', None)
+    >>> identify("DE123456789"), identify("B12345678", "ES"), identify(" - "), identify("GB222222222")
+    ('DE123456789', 'ESB12345678', None, None)
     """
     if identifier is None:
         return None
@@ -129,6 +129,8 @@ def canonical_identifier(identifier: str | None, country: str | None = None) -> 
         return None
     prefix = value[:2] if value[:2].isalpha() else None
     body = value[2:] if prefix else value
+    if len(set(body)) == 1:  # a placeholder (`GB222222222` in the eForms SDK's examples, `000000000`): no number
+        return None
     country = prefix or (country.upper() if country else None)
     if body.isdigit():
         if country == "BE" or (country is None and len(body) == 10 and body[0] in "01"):

@@ -12,7 +12,9 @@ The buyer history is public data, the same for every reader; it never reads who 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
 
 from consortium.errors import ConsortiumError
@@ -67,7 +69,9 @@ def _staff(user: Principal) -> None:
 
 
 @api.get("/organisations/{organisation_id}", response_model=FirmAwards)
-def api_organisation(organisation_id: int, user: ApiUser, engine: EngineDep) -> FirmAwards:
+def api_organisation(
+    organisation_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: ApiUser, engine: EngineDep
+) -> FirmAwards:
     """An organisation's awards and co-winners: staff for any, a member for its own (404 for another)."""
     if not user.is_staff and (
         user.member_id is None or not member_owns(engine, member_id=user.member_id, organisation_id=organisation_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -64,8 +64,8 @@ def links(
 def decide(
     user: StaffUser,
     engine: EngineDep,
-    member_id: Annotated[int, Form()],
-    organisation_id: Annotated[int, Form()],
+    member_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    organisation_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
     decision: Annotated[Literal["confirm", "refuse"], Form()],
 ) -> Response:
     """Confirm or refuse one link; the audit line is committed with the change."""
@@ -93,7 +93,9 @@ def decide(
 
 
 @router.get("/organisations/{organisation_id}")
-def organisation(request: Request, organisation_id: int, user: StaffUser, engine: EngineDep) -> HTMLResponse:
+def organisation(
+    request: Request, organisation_id: Annotated[int, Path(ge=1, le=2**31 - 1)], user: StaffUser, engine: EngineDep
+) -> HTMLResponse:
     firm = firm_awards(engine, organisation_id=organisation_id)
     if firm is None:
         raise HTTPException(status_code=404)
