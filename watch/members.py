@@ -12,7 +12,7 @@ file does not name are left alone: a file may hold part of the cluster.
 
 The CSV form is flattened, one row per profile (a member without profile has one row without a
 profile name); member columns may be repeated on every row of the member or given once. Columns:
-`member, active, identifier, country, users, competence_cpv, competence_keywords, competence_regions,
+`member, active, users, identifier, country, competence_cpv, competence_keywords, competence_regions,
 competence_description, profile, cpv, keywords, exclude, regions, value_min, value_max, notice_types,
 procedure_types, frequency`.
 Lists are separated by `;`; `users` is `email:language; email:language` (language fr, nl or en).
@@ -59,9 +59,9 @@ Language = Literal["fr", "nl", "en"]
 CSV_COLUMNS = (
     "member",
     "active",
+    "users",
     "identifier",
     "country",
-    "users",
     "competence_cpv",
     "competence_keywords",
     "competence_regions",
@@ -734,9 +734,9 @@ def export_csv(engine: Engine) -> str:
         member_cells = [
             member["name"],
             "" if member.get("active", True) else "false",
+            "; ".join(f"{u['email']}:{u['language']}" for u in member["users"]),
             member.get("identifier", ""),
             "",
-            "; ".join(f"{u['email']}:{u['language']}" for u in member["users"]),
             "; ".join(competences.get("cpv", [])),
             "; ".join(competences.get("keywords", [])),
             "; ".join(competences.get("regions", [])),

@@ -93,7 +93,7 @@ def test_identifiers_are_exported_and_import_back_unchanged(engine: Engine) -> N
     yaml_text = export_yaml(engine)
     assert "identifier: 0202239951" in yaml_text or "identifier: '0202239951'" in yaml_text
     csv_text = export_csv(engine)
-    assert "École Numérique SA,,0202239951,," in csv_text
+    assert "École Numérique SA,,lea@ecole-numerique.example:fr,0202239951,," in csv_text
     before = _identifiers(engine)
     for again in (read_yaml(yaml_text), read_csv(csv_text)):
         assert again.problems == []

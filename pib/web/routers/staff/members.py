@@ -220,6 +220,7 @@ def _form_of(member: MemberIn) -> dict[str, str]:
     fields: dict[str, str] = {
         "name": member.name,
         "active": "on" if member.active else "",
+        "identifier": member.identifier or "",
         "competence_cpv": _joined(member.competences.cpv),
         "competence_keywords": _joined(member.competences.keywords),
         "competence_regions": _joined(member.competences.regions),
@@ -266,6 +267,7 @@ def _read_form(form: FormData) -> tuple[dict[str, str], dict[str, Any], list[str
     """The firm's fields as sent; the members-file shape they say; the field of each user and profile listed."""
     fields = {key: value.strip() for key, value in form.items() if isinstance(value, str) and key != "csrf_token"}
     raw: dict[str, Any] = {"name": fields.get("name", ""), "active": bool(fields.get("active"))}
+    raw["identifier"] = fields.get("identifier") or None
     competences = {key: _cells(fields.get(f"competence_{key}", "")) for key in ("cpv", "keywords", "regions")}
     raw["competences"] = {k: v for k, v in competences.items() if v}
     if fields.get("competence_description"):
