@@ -72,5 +72,29 @@ def refuse(member: str, organisation: int) -> None:
     _decide(member, organisation, accept=False)
 
 
+@organisations_app.command("suggest")
+def suggest(
+    tender: Annotated[str, typer.Argument(help="The tender: SOURCE_ID, or SOURCE:SOURCE_ID.")],
+    json_output: Annotated[bool, typer.Option("--json", help="The public model as JSON.")] = False,
+) -> None:
+    """Staff: the firms that won contracts in the tender's CPV groups, the cluster's first, each with its reason."""
+    from consortium.errors import ConsortiumError
+    from consortium.track_record import award_suggestions
+    from pib.db import ready_engine
+
+    try:
+        found = award_suggestions(ready_engine(), tender=tender)
+    except ConsortiumError as error:
+        _err(str(error))
+        raise typer.Exit(1) from None
+    if json_output:
+        typer.echo(found.model_dump_json(indent=2))
+        return
+    for title, records in (("members of the cluster", found.cluster), ("outside the cluster", found.outside)):
+        typer.echo(f"{title}:")
+        for record in records:
+            typer.echo(f"  {record.member_name or record.name}\t{record.reason}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(organisations_app, name="organisations")

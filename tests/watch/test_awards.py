@@ -74,3 +74,24 @@ def test_partner_suggestions_from_awards_the_cluster_apart(engine: Engine) -> No
         ("Gamma Systèmes SA", 1, "BE3"),
         ("Informatique Lilloise SAS", 0, None),
     ]
+
+
+def test_the_commands_resolve_list_links_and_suggest(engine: Engine, settings_env: None) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from pib.cli import app
+
+    load_cluster(engine)
+    runner = CliRunner()
+    resolved = runner.invoke(app, ["organisations", "resolve"])
+    assert resolved.exit_code == 0, resolved.output
+    assert "organisations merging two identifiers: 0 (merge precision 100%)" in resolved.stdout
+    assert "1 name variants joined" in resolved.stdout
+    links = runner.invoke(app, ["organisations", "links", "--status", "confirmed"])
+    assert f"{SCHOOL}\t{SCHOOL} (#1, BE0111222333)\tname\t3 awards\t{SCHOOL} / ÉCOLE NUMÉRIQUE S.A." in links.stdout
+    suggested = runner.invoke(app, ["organisations", "suggest", f"{TENDER[0]}:{TENDER[1]}"])
+    assert f"  {SCHOOL}\twon 3 contracts in 72200000 in BE3, one with ALPHA LOGICIELS S.R.L." in suggested.stdout
+    as_json = json.loads(runner.invoke(app, ["organisations", "suggest", TENDER[1], "--json"]).stdout)
+    assert [r["name"] for r in as_json["outside"]] == ["Gamma Systèmes SA", "Informatique Lilloise SAS"]
