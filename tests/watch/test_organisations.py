@@ -225,3 +225,27 @@ def test_members_linked_by_identifier_are_confirmed(engine: Engine, monkeypatch:
         "ECOLE NUMERIQUE",
         "identifier",
     )
+
+
+def test_measured_on_the_recorded_award_notices(engine: Engine) -> None:
+    """Every recorded notice of tests/fixtures (TED eForms and legacy, BOAMP, DECP...): no organisation holds two
+    identifiers, spellings of one firm are joined, and a second run resolves nothing."""
+    from crawlers.ingest import ingest_files
+    from tests.conftest import FIXTURES
+
+    ingest_files(engine, [FIXTURES])
+    summary = resolve_awards(engine)
+    assert summary.failed == []
+    assert summary.notices >= 50 and summary.winners >= 100, summary.describe()
+    measured = measure(engine)
+    assert measured.merged_identifiers == 0
+    assert measured.variants_joined >= 2, measured.describe()  # "Axis Europe PLC" / "Axis Europe plc"...
+    assert measured.organisations < measured.winners
+    with engine.connect() as connection:
+        axis = connection.execute(
+            sa.select(sa.func.count(sa.distinct(winner_table.c.organisation_id))).where(
+                winner_table.c.name.in_(["Axis Europe PLC", "Axis Europe plc"])
+            )
+        ).scalar_one()
+    assert axis == 1
+    assert resolve_awards(engine).notices == 0
