@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["crawlers.parsers.fields", "crawlers.codelists", "crawlers.identifiers"]
+MODULES += ["watch.organisations", "watch.awards", "consortium.track_record", "pib.web.network"]
 
 
 @pytest.mark.parametrize("name", MODULES)
