@@ -23,6 +23,7 @@ of one transaction each; the scheduler runs it after linking, `pib organisations
 from __future__ import annotations
 
 import importlib
+import logging
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -39,6 +40,8 @@ from crawlers.store.models import JSONColumn, utcnow
 from crawlers.store.service import notice_table
 
 from .models import Member, name_key
+
+log = logging.getLogger(__name__)
 
 # Folding names and identifiers ------------------------------------------------------------------------------
 
@@ -473,12 +476,13 @@ def resolve_awards(engine: Engine, *, batch_size: int = 200, now: datetime | Non
     now = now or utcnow()
     summary = ResolveSummary()
     after = 0
+    directory: _Directory | None = None  # read once, then kept in step with what each batch inserts
     while True:
         with engine.begin() as connection:
             rows = _pending(connection, after, batch_size)
             if not rows:
                 break
-            directory = _Directory(connection)
+            directory = directory or _Directory(connection)
             for row in rows:
                 after = row.id
                 nested = connection.begin_nested()
@@ -486,6 +490,7 @@ def resolve_awards(engine: Engine, *, batch_size: int = 200, now: datetime | Non
                     _resolve_notice(connection, directory, row, summary, now)
                     nested.commit()
                 except Exception:  # one bad notice never stops the others; the next run tries it again
+                    log.exception("award notice %s could not be resolved, left for the next run", row.id)
                     nested.rollback()
                     directory = _Directory(connection)
                     summary.failed.append(str(row.id))

@@ -89,7 +89,7 @@ def test_identifier_first_then_name_and_two_identifiers_never_merged(engine: Eng
             incoming(award_notice("5-2026", {"winners": [winner("Alpha Logiciels SARL", country="FR")]})),
         ],
     )
-    summary = resolve_awards(engine)
+    summary = resolve_awards(engine, batch_size=2)  # three batches: the firms of one are found by the next
     assert (summary.notices, summary.awards, summary.winners) == (5, 5, 5)
     assert (summary.created, summary.by_identifier, summary.by_name, summary.kept_apart) == (3, 1, 1, 1)
     found = list(organisations(engine).values())
