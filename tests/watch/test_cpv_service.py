@@ -237,3 +237,23 @@ def test_pib_match_on_a_fresh_installation_trains_the_first_model_and_says_so(
     assert [m["source_id"] for m in member_matches(engine, member_id)] == ["feed-1"]
     again = CliRunner().invoke(app, ["match"])
     assert "no CPV model yet" not in again.stderr
+
+
+def test_a_page_of_uncoded_notices_is_classified_in_one_call(engine: Engine, cpv_classifier: Any) -> None:
+    calls: list[list[str]] = []
+
+    class Counting:
+        def predict(self, texts: list[str]) -> Any:
+            calls.append(list(texts))
+            return cpv_classifier.predict(texts)
+
+    add_member(engine, "École Numérique SA", {"cpv": ["72000000"]})
+    store(
+        engine,
+        make_notice(source_id="feed-1", **SOFTWARE_FR),
+        make_notice(source_id="feed-2", **{**SOFTWARE_FR, "title": "Hébergement et maintenance du logiciel"}),
+        make_notice(source_id="26-1", **{**SOFTWARE_FR, "cpv_main": "72000000"}),
+    )
+    summary = route_new(engine, cpv_model=Counting())  # type: ignore[arg-type]
+    assert (summary.inferred, summary.matches) == (2, 3)
+    assert len(calls) == 1 and len(calls[0]) == 2

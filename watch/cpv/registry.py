@@ -10,8 +10,9 @@ process, and the retrain that makes a new version when the store has learnt enou
 - `retrain` trains on the shipped corpus plus the store's coded notices when the store holds at least
   `min_new` (setting `cpv_retrain_min_new`) more coded notices than the active version saw, or when there is
   no version at all, or when forced. `ensure_model` is what routing calls on a fresh installation: the first
-  routing that meets a notice without codes trains the first version (a few minutes, with progress in the log)
-  and stores it; the service's `cpv-retrain` job does the same soon after start when no version exists.
+  routing that meets a notice without codes trains the first version (about a quarter of an hour on two
+  cores, progress in the log) and stores it; the service's `cpv-retrain` job does the same soon after start
+  when no version exists.
 
 Training runs in the caller's thread; the service runs it in a process of its own (`python -m
 watch.cpv.retrain`, pib/scheduler.py) so that the web side is not slowed.
@@ -347,7 +348,7 @@ def ensure_model(engine: Engine, *, progress: Progress | None = None) -> LoadedM
     """The active classifier, training and storing the first version when there is none (fresh install)."""
     loaded = active_model(engine)
     if loaded is None:
-        log.info("CPV model: none stored yet; training the first one from the shipped corpus (a few minutes)")
+        log.info("CPV model: none stored yet; training the first one from the shipped corpus (minutes)")
         retrain(engine, progress=progress)
         loaded = active_model(engine)
     if loaded is None:
