@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -19,6 +19,7 @@ from pib.web.auth import add_staff
 from tests.consortium.helpers import add_member, lots_notice, store
 from tests.web.conftest import Portal
 from tests.web.test_auth import TOKEN_FIELD, sign_in
+from watch.deadlines import brussels_day
 
 STAFF = "animation@cluster.example"
 FIRM_A = "École Numérique SA"
@@ -49,7 +50,7 @@ class Cluster:
 
 
 def _deadline(days: int) -> str:
-    return f"{(date.today() + timedelta(days=days)).isoformat()}T12:00:00+01:00"
+    return f"{(brussels_day(datetime.now(UTC)) + timedelta(days=days)).isoformat()}T12:00:00+01:00"
 
 
 def cluster(engine: Engine) -> Cluster:

@@ -8,7 +8,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -28,6 +28,7 @@ from tests.consortium.helpers import lots_notice, store
 from tests.notifications.helpers import emls, read_eml, settings_for
 from tests.web.conftest import Portal, add_user
 from tests.web.test_auth import TOKEN_FIELD, sign_in
+from watch.deadlines import brussels_day
 from watch.feedback import feedback_table
 
 FIRM_A = "École Numérique SA"
@@ -54,7 +55,7 @@ class Tender:
 @pytest.fixture
 def tender(portal: Portal) -> Tender:
     """A contract notice with three lots, then a change notice moving its deadline two weeks later, linked."""
-    today = date.today()
+    today = brussels_day(datetime.now(UTC))
     first = today + timedelta(days=12)
     moved = today + timedelta(days=26)
     lots = [
@@ -141,7 +142,7 @@ def test_the_page_shows_lots_with_french_cpv_labels_the_history_and_the_countdow
 
 
 def test_english_reader_and_a_closed_tender(portal: Portal) -> None:
-    past = date.today() - timedelta(days=3)
+    past = brussels_day(datetime.now(UTC)) - timedelta(days=3)
     store(portal.engine, lots_notice("26-0200", CODES[:1], deadline=f"{past.isoformat()}T12:00:00+01:00"))
     client = member(portal, FIRM_A, ADDRESS_A, language="en")
     seen = text_of(client.get("/tenders/boamp/26-0200").text)

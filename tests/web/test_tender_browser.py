@@ -5,7 +5,7 @@ axe-core on each page (no serious or critical violation), no inline script or st
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from crawlers.codelists import cpv_label
 from tests.consortium.helpers import lots_notice, store
 from tests.web.conftest import Portal, add_user
 from tests.web.test_browser import check
+from watch.deadlines import brussels_day
 
 FIRM_A = "École Numérique SA"
 FIRM_B = "Brûlerie Öberg SPRL"
@@ -53,7 +54,7 @@ def sessions(browser: Any, portal: Portal) -> Iterator[dict[str, Any]]:
 
 
 def test_interest_as_a_pseudonym_then_mutual_reveal(portal: Portal, sessions: dict[str, Any]) -> None:
-    deadline = date.today() + timedelta(days=20)
+    deadline = brussels_day(datetime.now(UTC)) + timedelta(days=20)
     codes = ["72212000", "48000000", "79341000"]
     store(
         portal.engine,

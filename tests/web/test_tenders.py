@@ -8,7 +8,7 @@ import csv
 import html
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,12 +24,13 @@ from pib.web.auth import create_api_token
 from tests.factories import incoming, make_notice
 from tests.web.conftest import Portal, add_user
 from tests.web.test_auth import sign_in
+from watch.deadlines import brussels_day
 from watch.models import Profile, User
 
 FIRM = "École Numérique SA"
 ADDRESS = "direction@ecole-numerique.example"
 TAG = re.compile(r"<[^>]+>")
-TODAY = date.today()
+TODAY = brussels_day(datetime.now(UTC))
 
 
 def text_of(page: str) -> str:
