@@ -15,9 +15,14 @@ import pytest
 from crawlers.parsers import parse_bytes
 from tests.conftest import FIXTURES
 
-SCHEMAS = FIXTURES / "ocds"
-"""The OCDS schemas the export is validated against (tests/test_ocds_export.py): not notices."""
-NOTICE_FILES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in {".xml", ".json"} and not p.is_relative_to(SCHEMAS))
+NOT_NOTICES = (FIXTURES / "ocds", FIXTURES / "digests")
+"""The OCDS schemas the export is validated against (tests/test_ocds_export.py) and the digests' golden
+subjects and bodies (tests/notifications/test_digest_batches.py): not notices."""
+NOTICE_FILES = sorted(
+    p
+    for p in FIXTURES.rglob("*")
+    if p.suffix in {".xml", ".json"} and not any(p.is_relative_to(folder) for folder in NOT_NOTICES)
+)
 
 # The files that must fail, and why: SDK examples left deliberately incomplete, and business registration
 # notices (X01, X02), which announce no procurement.

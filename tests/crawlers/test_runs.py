@@ -161,7 +161,7 @@ def test_pib_sources_prints_each_source(settings_env: None, engine: Engine) -> N
     assert "! last run failed (#1): http://x/: HTTP 500" in result.output
     assert "! never crawled" in result.output
     rows = [json.loads(line) for line in as_json.output.splitlines()]
-    assert [row["source"] for row in rows] == ["ted", "boamp", "be", "feeds"]
+    assert [row["source"] for row in rows] == ["ted", "boamp", "be", "decp", "feeds"]
 
 
 def test_pib_crawl_runs_a_spider_in_its_own_process(database_url: str, replay, tmp_path: Path) -> None:

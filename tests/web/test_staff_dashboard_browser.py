@@ -57,6 +57,7 @@ def test_staff_sign_in_and_read_the_dashboard_and_the_activity(page: Any, portal
         "Membres",
         "Tableau des intérêts",
         "Groupements",
+        "Organisations",
         "Activité",
         "Audit",
     ]
