@@ -22,7 +22,6 @@ of one transaction each; the scheduler runs it after linking, `pib organisations
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import statistics
@@ -39,6 +38,7 @@ from sqlmodel import Field, SQLModel
 from crawlers.store.models import JSONColumn, utcnow
 from crawlers.store.service import notice_table
 
+from .members import member_identifiers
 from .models import Member, name_key
 
 log = logging.getLogger(__name__)
@@ -503,12 +503,12 @@ def resolve_awards(engine: Engine, *, batch_size: int = 200, now: datetime | Non
 
 
 def _member_identifiers(engine: Engine) -> dict[int, str]:
-    """The members' national numbers of the members file (`watch.members.member_identifiers`), canonical."""
-    reader = getattr(importlib.import_module("watch.members"), "member_identifiers", None)
-    if reader is None:
-        return {}
-    found: dict[int, str] = reader(engine)
-    return {member: canonical for member, value in found.items() if (canonical := canonical_identifier(value))}
+    """The members' national numbers of the members file, in the spelling awards are joined under."""
+    return {
+        member: canonical
+        for member, value in member_identifiers(engine).items()
+        if (canonical := canonical_identifier(value))
+    }
 
 
 def link_members(engine: Engine, *, now: datetime | None = None) -> tuple[int, int]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from crawlers.store.service import notice_table, store_notices
 from tests.factories import incoming, make_notice
+from watch.members import import_members, read_yaml
 from watch.models import Member
 from watch.organisations import (
     award_table,
@@ -206,16 +206,18 @@ def test_members_linked_by_name_are_proposed_then_decided_by_staff(engine: Engin
         assert connection.execute(sa.select(link_table.c.decided_by)).scalar_one() == "animation@cluster.example"
 
 
-def test_members_linked_by_identifier_are_confirmed(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    import watch.members
-
-    with Session(engine) as session:
-        school, other = Member(name="École Numérique SA"), Member(name="Ecole Numerique")
-        session.add_all([school, other])
-        session.commit()
-        ids = {school.id: "BE 0111.222.333", other.id: "BE0777777777"}
-    monkeypatch.setattr(watch.members, "member_identifiers", lambda _engine: ids, raising=False)
-    store_notices(engine, [incoming(award_notice("1-2026", {"winners": [winner("ECOLE NUMERIQUE", "0111222333")]}))])
+def test_members_linked_by_identifier_are_confirmed(engine: Engine) -> None:
+    """The identifiers come from the members file (normalized there), as `pib members import` stores them."""
+    members = read_yaml(
+        "members:\n"
+        "  - name: École Numérique SA\n    identifier: BE 0202.239.951\n"
+        "    users: [{email: direction@ecole-numerique.example}]\n"
+        "  - name: Ecole Numerique\n    identifier: BE0403170701\n"
+        "    users: [{email: contact@ecole.example}]\n"
+    )
+    assert not members.problems, members.problems
+    import_members(engine, members)
+    store_notices(engine, [incoming(award_notice("1-2026", {"winners": [winner("ECOLE NUMERIQUE", "0202239951")]}))])
     summary = resolve_awards(engine)
     # the firm with the number is linked at once; the other, whose number differs, is not proposed by its name
     assert (summary.links_confirmed, summary.links_proposed) == (1, 0)
