@@ -1,4 +1,8 @@
-"""routing speed at scale (matches written in bulk, candidate narrowing)
+"""routing speed at scale: no schema change
+
+The step was reserved for the routing speed work (matches written in bulk, candidates narrowed in memory),
+which needed no new table, column or index in the end. It stays, empty, so that the chain 0018 -> 0020
+of databases already upgraded is unchanged.
 
 Revision ID: 0019
 Revises: 0018
