@@ -25,6 +25,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -554,6 +555,15 @@ class ImportSummary:
             f"{self.profiles_removed} removed; {len(self.problems)} problems"
         )
 
+    def add(self, counts: ImportSummary) -> None:
+        """Add the counts of one member stored."""
+        self.created += counts.created
+        self.updated += counts.updated
+        self.unchanged += counts.unchanged
+        self.profiles_added += counts.profiles_added
+        self.profiles_changed += counts.profiles_changed
+        self.profiles_removed += counts.profiles_removed
+
 
 def _profile_values(profile: ProfileIn) -> dict[str, Any]:
     return {
@@ -580,83 +590,180 @@ def _set(row: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _store_member(session: Session, member: MemberIn, summary: ImportSummary) -> None:
-    row = session.exec(select(Member).where(Member.name_key == name_key(member.name))).first()
-    created = row is None
+_IN_LIST = 500
+"""Values per `IN (...)` list when reading the directory: far below SQLite's limit on bound parameters."""
+
+
+def _slices(values: Sequence[str] | Sequence[int]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), _IN_LIST):
+        yield list(values[start : start + _IN_LIST])
+
+
+@dataclass
+class Directory:
+    """The stored members, users and profiles a file's members are checked against and merged into, read once
+    for the whole file (a few queries, not five per member) and kept in step as each member is stored."""
+
+    members: dict[str, Member] = field(default_factory=dict)
+    """The file's members already stored, by `name_key`."""
+    identifiers: dict[str, list[Member]] = field(default_factory=dict)
+    """The members holding each identifier the file names."""
+    emails: dict[str, Member] = field(default_factory=dict)
+    """The member holding each email the file names (a user no longer listed still holds it)."""
+    users: dict[int, list[User]] = field(default_factory=dict)
+    profiles: dict[int, list[Profile]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, session: Session, members: Sequence[MemberIn]) -> Directory:
+        directory = cls()
+        keys = sorted({name_key(member.name) for member in members})
+        identifiers = sorted({member.identifier for member in members if member.identifier is not None})
+        emails = sorted({user.email for member in members for user in member.users})
+        for part in _slices(keys):
+            for row in session.exec(select(Member).where(col(Member.name_key).in_(part))):
+                assert row.name_key is not None
+                directory.members[row.name_key] = row
+        for part in _slices(identifiers):
+            for row in session.exec(select(Member).where(col(Member.identifier).in_(part))):
+                assert row.identifier is not None
+                directory.identifiers.setdefault(row.identifier, []).append(row)
+        for part in _slices(emails):
+            query = select(User.email, Member).join(Member, col(Member.id) == col(User.member_id))
+            for email, holder in session.exec(query.where(col(User.email).in_(part))):
+                directory.emails[email] = holder
+        ids = sorted(row.id for row in directory.members.values() if row.id is not None)
+        for part in _slices(ids):
+            for user in session.exec(select(User).where(col(User.member_id).in_(part)).order_by(col(User.id))):
+                directory.users.setdefault(user.member_id, []).append(user)
+            for profile in session.exec(
+                select(Profile).where(col(Profile.member_id).in_(part)).order_by(col(Profile.id))
+            ):
+                directory.profiles.setdefault(profile.member_id, []).append(profile)
+        return directory
+
+    def clash(self, member: MemberIn, row: Member | None) -> str | None:
+        """Why another member keeps the member from being stored: its identifier or one of its emails."""
+        if member.identifier is not None:
+            holder = next((m for m in self.identifiers.get(member.identifier, []) if m is not row), None)
+            if holder is not None:
+                return f"identifier {member.identifier} is already the one of member {holder.name!r}"
+        for user in member.users:
+            holder = self.emails.get(user.email)
+            if holder is not None and holder is not row:
+                return f"email {user.email} is already a user of member {holder.name!r}"
+        return None
+
+    def stored(self, row: Member, identifier_before: str | None, users: list[User], profiles: list[Profile]) -> None:
+        """Keep in step with a member just stored (after its savepoint, so a member undone leaves no trace)."""
+        assert row.id is not None
+        self.members[name_key(row.name)] = row
+        if identifier_before != row.identifier:
+            if identifier_before in self.identifiers:  # else no member of the file names it
+                self.identifiers[identifier_before] = [m for m in self.identifiers[identifier_before] if m is not row]
+            if row.identifier is not None:
+                self.identifiers.setdefault(row.identifier, []).append(row)
+        for user in users:
+            self.emails[user.email] = row
+        self.users[row.id], self.profiles[row.id] = users, profiles
+
+
+def _store_member(session: Session, member: MemberIn, summary: ImportSummary, directory: Directory) -> None:
+    """Store one member, checked against the directory, in a savepoint of the session's transaction and flushed:
+    a clash (ValueError) or a refusal by the database (IntegrityError) leaves nothing of it, not even counts."""
+    row = directory.members.get(name_key(member.name))
+    clash = directory.clash(member, row)
+    if clash:
+        raise ValueError(clash)
+    counts = ImportSummary()
     competences = member.competences.model_dump(exclude_defaults=True)
-    if member.identifier is not None:
-        holder = session.exec(
-            select(Member.name).where(Member.identifier == member.identifier, Member.name_key != name_key(member.name))
-        ).first()
-        if holder is not None:
-            raise ValueError(f"identifier {member.identifier} is already the one of member {holder!r}")
-    if row is None:
-        row = Member(name=member.name, active=member.active, identifier=member.identifier, competences=competences)
-        session.add(row)
-        session.flush()
-        changed = True
-    else:
-        kept = {"name": member.name, "active": member.active, "identifier": member.identifier}
-        changed = _set(row, {**kept, "competences": competences})
-    assert row.id is not None
-    emails = [user.email for user in member.users]
-    taken = session.exec(
-        select(User.email, Member.name)
-        .join(Member, Member.id == User.member_id)  # type: ignore[arg-type]
-        .where(User.email.in_(emails), User.member_id != row.id)  # type: ignore[attr-defined]
-    ).all()
-    if taken:
-        email, other = taken[0]
-        raise ValueError(f"email {email} is already a user of member {other!r}")
-    users = {user.email: user for user in session.exec(select(User).where(User.member_id == row.id)).all()}
-    for wanted in member.users:
-        user = users.pop(wanted.email, None)
-        if user is None:
-            session.add(User(member_id=row.id, email=wanted.email, language=wanted.language))
+    identifier_before = row.identifier if row is not None else None
+    with session.begin_nested():
+        created = row is None
+        if row is None:
+            row = Member(name=member.name, active=member.active, identifier=member.identifier, competences=competences)
+            session.add(row)
+            session.flush()
             changed = True
         else:
-            changed |= _set(user, {"language": wanted.language, "active": True})
-    for user in users.values():
-        changed |= _set(user, {"active": False})
-    profiles = {p.name: p for p in session.exec(select(Profile).where(Profile.member_id == row.id)).all()}
-    now = utcnow()
-    for wanted_profile in member.profiles:
-        values = _profile_values(wanted_profile)
-        existing = profiles.pop(wanted_profile.name, None)
-        if existing is None:
-            session.add(Profile(member_id=row.id, name=wanted_profile.name, **values))
-            summary.profiles_added += 1
-            changed = True
-        elif _set(existing, values):
-            existing.updated_at = now
-            summary.profiles_changed += 1
-            changed = True
-    for gone in profiles.values():
-        if gone.active:
-            _set(gone, {"active": False})
-            gone.updated_at = now
-            summary.profiles_removed += 1
-            changed = True
-    if created:
-        summary.created += 1
-    elif changed:
-        row.updated_at = now
-        summary.updated += 1
-    else:
-        summary.unchanged += 1
+            kept = {"name": member.name, "active": member.active, "identifier": member.identifier}
+            changed = _set(row, {**kept, "competences": competences})
+        assert row.id is not None
+        users = list(directory.users.get(row.id, []))
+        unlisted = {user.email: user for user in users}
+        for wanted in member.users:
+            user = unlisted.pop(wanted.email, None)
+            if user is None:
+                user = User(member_id=row.id, email=wanted.email, language=wanted.language)
+                session.add(user)
+                users.append(user)
+                changed = True
+            else:
+                changed |= _set(user, {"language": wanted.language, "active": True})
+        for user in unlisted.values():
+            changed |= _set(user, {"active": False})
+        profiles = list(directory.profiles.get(row.id, []))
+        unlisted_profiles = {profile.name: profile for profile in profiles}
+        now = utcnow()
+        for wanted_profile in member.profiles:
+            values = _profile_values(wanted_profile)
+            existing = unlisted_profiles.pop(wanted_profile.name, None)
+            if existing is None:
+                profile = Profile(member_id=row.id, name=wanted_profile.name, **values)
+                session.add(profile)
+                profiles.append(profile)
+                counts.profiles_added += 1
+                changed = True
+            elif _set(existing, values):
+                existing.updated_at = now
+                counts.profiles_changed += 1
+                changed = True
+        for gone in unlisted_profiles.values():
+            if gone.active:
+                _set(gone, {"active": False})
+                gone.updated_at = now
+                counts.profiles_removed += 1
+                changed = True
+        if created:
+            counts.created += 1
+        elif changed:
+            row.updated_at = now
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+        session.flush()
+    summary.add(counts)
+    directory.stored(row, identifier_before, users, profiles)
+
+
+@contextmanager
+def file_transaction(engine: Engine) -> Iterator[tuple[sa.Connection, Session]]:
+    """One transaction for a whole file, rolled back unless committed; on SQLite it takes the write lock first
+    (a real BEGIN, so that the members' savepoints nest inside it and releasing one never commits)."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            with Session(bind=connection, autoflush=True) as session:
+                yield connection, session
+        finally:
+            if outer.is_active:
+                outer.rollback()
 
 
 def import_members(engine: Engine, members: MembersFile) -> ImportSummary:
-    """Store the valid members of a file, each in its own transaction; the file's problems are kept."""
+    """Store the valid members of a file in one transaction, each in its own savepoint (a bad member is undone
+    and reported, the others kept); the file's problems are kept."""
     summary = ImportSummary(problems=list(members.problems))
-    for line, member in members.members:
-        try:
-            with Session(engine) as session:
-                _store_member(session, member, summary)
-                session.commit()
-        except (ValueError, sa.exc.IntegrityError) as error:
-            reason = str(error.orig) if isinstance(error, sa.exc.IntegrityError) else str(error)
-            summary.problems.append(Problem(line, member.name, reason))
+    with file_transaction(engine) as (connection, session):
+        directory = Directory.read(session, [member for _, member in members.members])
+        for line, member in members.members:
+            try:
+                _store_member(session, member, summary, directory)
+            except (ValueError, sa.exc.IntegrityError) as error:
+                reason = str(error.orig) if isinstance(error, sa.exc.IntegrityError) else str(error)
+                summary.problems.append(Problem(line, member.name, reason))
+        connection.commit()
     summary.problems.sort(key=lambda problem: problem.line)
     return summary
 

@@ -27,7 +27,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from .members import ImportSummary, MemberIn, MembersFile, Problem, _member_data, _store_member
+from .members import (
+    Directory,
+    ImportSummary,
+    MemberIn,
+    MembersFile,
+    Problem,
+    _member_data,
+    _store_member,
+    file_transaction,
+)
 from .models import Member, Profile, User, name_key
 
 Kind = Literal["member", "user", "profile"]
@@ -170,27 +179,18 @@ class _Recorder:
 
 @contextmanager
 def _transaction(engine: Engine) -> Iterator[tuple[sa.Connection, Session, _Recorder]]:
-    """One transaction for the whole file; on SQLite it takes the write lock first (a real BEGIN, so that the
-    savepoints nest inside it and releasing one never commits)."""
-    with engine.connect() as connection:
-        outer = connection.begin()
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        try:
-            with Session(bind=connection, autoflush=True) as session:
-                yield connection, session, _Recorder(session)
-        finally:
-            if outer.is_active:
-                outer.rollback()
+    """The import's own transaction for the whole file (`file_transaction`), its flushes recorded."""
+    with file_transaction(engine) as (connection, session):
+        yield connection, session, _Recorder(session)
 
 
-def _store(session: Session, recorder: _Recorder, line: int, member: MemberIn, plan: ImportPlan) -> bool:
-    """Store one member in a savepoint; its plan, or its problem (the savepoint undone). Whether it stored."""
+def _store(
+    session: Session, recorder: _Recorder, directory: Directory, line: int, member: MemberIn, plan: ImportPlan
+) -> bool:
+    """Store one member as the import does (in a savepoint); its plan, or its problem. Whether it stored."""
     start = len(recorder.changes)
     try:
-        with session.begin_nested():
-            _store_member(session, member, ImportSummary())
-            session.flush()
+        _store_member(session, member, ImportSummary(), directory)
     except (ValueError, sa.exc.IntegrityError) as error:
         del recorder.changes[start:]
         reason = str(error.orig) if isinstance(error, sa.exc.IntegrityError) else str(error)
@@ -209,8 +209,9 @@ def plan_import(
     """What importing these members does; with `apply`, done, and only if its digest is `expected` (when given)."""
     plan = ImportPlan(problems=list(members.problems))
     with _transaction(engine) as (connection, session, recorder):
+        directory = Directory.read(session, [member for _, member in members.members])
         for line, member in members.members:
-            _store(session, recorder, line, member, plan)
+            _store(session, recorder, directory, line, member, plan)
         plan.problems.sort(key=lambda problem: problem.line)
         if apply:
             if expected is not None and plan.digest != expected:
@@ -254,7 +255,7 @@ def save_member(engine: Engine, *, member: MemberIn, member_id: int | None = Non
                 row.name = member.name
                 session.flush()
         renamed = tuple(recorder.changes)
-        if not _store(session, recorder, 1, member, plan):
+        if not _store(session, recorder, Directory.read(session, [member]), 1, member, plan):
             raise MemberNotSaved(
                 [FieldProblem("users" if "email" in p.reason else "name", p.reason) for p in plan.problems]
             )
