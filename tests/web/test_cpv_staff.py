@@ -13,6 +13,7 @@ from tests.watch.helpers import store
 from tests.web.conftest import Portal, add_user
 from tests.web.test_auth import sign_in
 from tests.web.test_tender import text_of
+from watch.cpv.model import ROUTING_THRESHOLD
 from watch.cpv.registry import save_model
 
 STAFF = "equipe@cluster.example"
@@ -64,7 +65,8 @@ def test_staff_see_the_real_and_the_inferred_codes_members_do_not(portal: Portal
     assert "Modèle CPV version 1." in coded
 
     uncoded = text_of(staff.get("/tenders/feed%3Awallonie/https%3A%2F%2Fmarches.example%2Favis%2F9").text)
-    assert "Aucun : le routage utilise les codes déduits avec une confiance d'au moins 0,5." in uncoded
+    threshold = f"{ROUTING_THRESHOLD:.1f}".replace(".", ",")
+    assert f"Aucun : le routage utilise les codes déduits avec une confiance d'au moins {threshold}." in uncoded
     assert "72000000 Services de technologies de l'information" in uncoded and "utilisé pour le routage" in uncoded
 
     member = sign_in(portal, MEMBER)
@@ -87,10 +89,10 @@ def test_the_json_twin_is_for_staff_tokens(portal: Portal, cpv_classifier: Any) 
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["real"] == [{"code": "72212000", "label": "Services de programmation de logiciels d'application"}]
-    assert (body["model_version"], body["threshold"], body["inferred_for_routing"]) == (1, 0.5, False)
+    assert (body["model_version"], body["threshold"], body["inferred_for_routing"]) == (1, ROUTING_THRESHOLD, False)
     division = next(code for code in body["inferred"] if code["code"] == "72000000")
     assert division["level"] == "division" and division["confirmed"] is True and division["routes"] is True
-    assert 0.5 <= division["confidence"] <= 1
+    assert ROUTING_THRESHOLD <= division["confidence"] <= 1
     assert division["label"].startswith("Services de technologies de l'information")
     confidences = [code["confidence"] for code in body["inferred"]]
     assert confidences == sorted(confidences, reverse=True)
