@@ -24,8 +24,8 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -601,8 +601,8 @@ def _slices(values: Sequence[str] | Sequence[int]) -> Iterator[list[Any]]:
 
 @dataclass
 class Directory:
-    """The stored members, users and profiles a file's members are checked against and merged into, read once
-    for the whole file (a few queries, not five per member) and kept in step as each member is stored."""
+    """The stored members a file's members are checked against and merged into, read once for the whole file
+    (a few queries, not five per member) and kept in step as each member is staged."""
 
     members: dict[str, Member] = field(default_factory=dict)
     """The file's members already stored, by `name_key`."""
@@ -611,6 +611,7 @@ class Directory:
     emails: dict[str, Member] = field(default_factory=dict)
     """The member holding each email the file names (a user no longer listed still holds it)."""
     users: dict[int, list[User]] = field(default_factory=dict)
+    """The users of the file's members already stored, by member id."""
     profiles: dict[int, list[Profile]] = field(default_factory=dict)
 
     @classmethod
@@ -653,86 +654,137 @@ class Directory:
                 return f"email {user.email} is already a user of member {holder.name!r}"
         return None
 
-    def stored(self, row: Member, identifier_before: str | None, users: list[User], profiles: list[Profile]) -> None:
-        """Keep in step with a member just stored (after its savepoint, so a member undone leaves no trace)."""
-        assert row.id is not None
+    def staged(self, row: Member, identifier_before: str | None, emails: list[str]) -> None:
+        """Keep in step with a member staged (and written, one by one), so the members after it are checked
+        against it."""
         self.members[name_key(row.name)] = row
         if identifier_before != row.identifier:
             if identifier_before in self.identifiers:  # else no member of the file names it
                 self.identifiers[identifier_before] = [m for m in self.identifiers[identifier_before] if m is not row]
             if row.identifier is not None:
                 self.identifiers.setdefault(row.identifier, []).append(row)
-        for user in users:
-            self.emails[user.email] = row
-        self.users[row.id], self.profiles[row.id] = users, profiles
+        for email in emails:
+            self.emails[email] = row
 
 
-def _store_member(session: Session, member: MemberIn, summary: ImportSummary, directory: Directory) -> None:
-    """Store one member, checked against the directory, in a savepoint of the session's transaction and flushed:
-    a clash (ValueError) or a refusal by the database (IntegrityError) leaves nothing of it, not even counts."""
+@dataclass
+class StagedMember:
+    """One member's rows as the import leaves them, before they are written (what the preview reads)."""
+
+    row: Member
+    identifier_before: str | None
+    kept: list[User | Profile]
+    """Its users and profiles already stored, changed or not."""
+    counts: ImportSummary
+    added_users: list[dict[str, Any]] = field(default_factory=list)
+    """Its new users as the values of their rows (inserted all at once: far cheaper than a row object each),
+    given the member's id when written."""
+    added_profiles: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _stage_member(session: Session, member: MemberIn, directory: Directory) -> StagedMember:
+    """Set one member's rows as the file says, checked against the directory (ValueError: a clash with another
+    member, nothing changed); written by `_write`."""
     row = directory.members.get(name_key(member.name))
     clash = directory.clash(member, row)
     if clash:
         raise ValueError(clash)
-    counts = ImportSummary()
     competences = member.competences.model_dump(exclude_defaults=True)
+    counts = ImportSummary()
     identifier_before = row.identifier if row is not None else None
-    with session.begin_nested():
-        created = row is None
-        if row is None:
-            row = Member(name=member.name, active=member.active, identifier=member.identifier, competences=competences)
-            session.add(row)
-            session.flush()
+    created = row is None
+    if row is None:
+        row = Member(name=member.name, active=member.active, identifier=member.identifier, competences=competences)
+        session.add(row)
+        changed = True
+    else:
+        kept = {"name": member.name, "active": member.active, "identifier": member.identifier}
+        changed = _set(row, {**kept, "competences": competences})
+    users = {user.email: user for user in directory.users.get(row.id, [])} if row.id is not None else {}
+    profiles = {profile.name: profile for profile in directory.profiles.get(row.id, [])} if row.id is not None else {}
+    staged = StagedMember(row, identifier_before, [*users.values(), *profiles.values()], counts)
+    now = utcnow()
+    for wanted in member.users:
+        user = users.pop(wanted.email, None)
+        if user is None:
+            new_user = {"email": wanted.email, "language": wanted.language, "active": True, "created_at": now}
+            staged.added_users.append(new_user)
             changed = True
         else:
-            kept = {"name": member.name, "active": member.active, "identifier": member.identifier}
-            changed = _set(row, {**kept, "competences": competences})
-        assert row.id is not None
-        users = list(directory.users.get(row.id, []))
-        unlisted = {user.email: user for user in users}
-        for wanted in member.users:
-            user = unlisted.pop(wanted.email, None)
-            if user is None:
-                user = User(member_id=row.id, email=wanted.email, language=wanted.language)
-                session.add(user)
-                users.append(user)
-                changed = True
-            else:
-                changed |= _set(user, {"language": wanted.language, "active": True})
-        for user in unlisted.values():
-            changed |= _set(user, {"active": False})
-        profiles = list(directory.profiles.get(row.id, []))
-        unlisted_profiles = {profile.name: profile for profile in profiles}
-        now = utcnow()
-        for wanted_profile in member.profiles:
-            values = _profile_values(wanted_profile)
-            existing = unlisted_profiles.pop(wanted_profile.name, None)
-            if existing is None:
-                profile = Profile(member_id=row.id, name=wanted_profile.name, **values)
-                session.add(profile)
-                profiles.append(profile)
-                counts.profiles_added += 1
-                changed = True
-            elif _set(existing, values):
-                existing.updated_at = now
-                counts.profiles_changed += 1
-                changed = True
-        for gone in unlisted_profiles.values():
-            if gone.active:
-                _set(gone, {"active": False})
-                gone.updated_at = now
-                counts.profiles_removed += 1
-                changed = True
-        if created:
-            counts.created += 1
-        elif changed:
-            row.updated_at = now
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
-        session.flush()
-    summary.add(counts)
-    directory.stored(row, identifier_before, users, profiles)
+            changed |= _set(user, {"language": wanted.language, "active": True})
+    for user in users.values():
+        changed |= _set(user, {"active": False})
+    now = utcnow()
+    for wanted_profile in member.profiles:
+        values = _profile_values(wanted_profile)
+        existing = profiles.pop(wanted_profile.name, None)
+        if existing is None:
+            staged.added_profiles.append({"name": wanted_profile.name, **values, "created_at": now, "updated_at": now})
+            counts.profiles_added += 1
+            changed = True
+        elif _set(existing, values):
+            existing.updated_at = now
+            counts.profiles_changed += 1
+            changed = True
+    for gone in profiles.values():
+        if gone.active:
+            _set(gone, {"active": False})
+            gone.updated_at = now
+            counts.profiles_removed += 1
+            changed = True
+    if created:
+        counts.created += 1
+    elif changed:
+        row.updated_at = now
+        counts.updated += 1
+    else:
+        counts.unchanged += 1
+    return staged
+
+
+def _write(session: Session, staged: Sequence[StagedMember]) -> None:
+    """Write staged members: the members first (in one statement per table and kind of change), then their new
+    users and profiles with the members' ids."""
+    session.flush()
+    for model, added in ((User, "added_users"), (Profile, "added_profiles")):
+        rows = [values | {"member_id": member.row.id} for member in staged for values in getattr(member, added)]
+        if rows:
+            session.execute(sa.insert(model), rows)
+
+
+def store_members(
+    session: Session,
+    members: Sequence[tuple[int, MemberIn]],
+    summary: ImportSummary,
+    *,
+    one_by_one: bool,
+    staged: Callable[[int, StagedMember], None] = lambda _line, _member: None,
+) -> None:
+    """Store the members in the session's transaction; each clash a problem with its line, the others stored.
+
+    Every clash the directory can see (an email or identifier of another member, in the database or earlier in
+    the file) is found before anything is written, so the members are written all at once. `one_by_one` writes
+    each in its own savepoint instead, so that one the database refuses (a row written meanwhile by someone else)
+    is undone and reported alone. `staged` is told each member before it is written."""
+    directory = Directory.read(session, [member for _, member in members])
+    pending: list[StagedMember] = []
+    for line, member in members:
+        try:
+            with session.begin_nested() if one_by_one else nullcontext():
+                stage = _stage_member(session, member, directory)
+                staged(line, stage)
+                if one_by_one:
+                    _write(session, [stage])
+        except (ValueError, sa.exc.IntegrityError) as error:
+            reason = str(error.orig) if isinstance(error, sa.exc.IntegrityError) else str(error)
+            summary.problems.append(Problem(line, member.name, reason))
+            continue
+        summary.add(stage.counts)
+        directory.staged(stage.row, stage.identifier_before, [user.email for user in member.users])
+        pending.append(stage)
+    if not one_by_one:
+        _write(session, pending)
+    summary.problems.sort(key=lambda problem: problem.line)
 
 
 @contextmanager
@@ -744,27 +796,37 @@ def file_transaction(engine: Engine) -> Iterator[tuple[sa.Connection, Session]]:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         try:
-            with Session(bind=connection, autoflush=True) as session:
+            with Session(bind=connection, autoflush=False) as session:
                 yield connection, session
         finally:
             if outer.is_active:
                 outer.rollback()
 
 
-def import_members(engine: Engine, members: MembersFile) -> ImportSummary:
-    """Store the valid members of a file in one transaction, each in its own savepoint (a bad member is undone
-    and reported, the others kept); the file's problems are kept."""
-    summary = ImportSummary(problems=list(members.problems))
-    with file_transaction(engine) as (connection, session):
-        directory = Directory.read(session, [member for _, member in members.members])
-        for line, member in members.members:
+@contextmanager
+def stored_file(
+    engine: Engine, members: MembersFile, staged: Callable[[int, StagedMember], None] = lambda _line, _member: None
+) -> Iterator[tuple[sa.Connection, Session, ImportSummary]]:
+    """The file's valid members stored in one transaction, to be committed: all written at once, or, if the
+    database refuses that, again member by member (`store_members`)."""
+    for one_by_one in (False, True):
+        with file_transaction(engine) as (connection, session):
+            summary = ImportSummary(problems=list(members.problems))
             try:
-                _store_member(session, member, summary, directory)
-            except (ValueError, sa.exc.IntegrityError) as error:
-                reason = str(error.orig) if isinstance(error, sa.exc.IntegrityError) else str(error)
-                summary.problems.append(Problem(line, member.name, reason))
+                store_members(session, members.members, summary, one_by_one=one_by_one, staged=staged)
+            except sa.exc.IntegrityError:
+                if one_by_one:
+                    raise
+                continue
+            yield connection, session, summary
+            return
+
+
+def import_members(engine: Engine, members: MembersFile) -> ImportSummary:
+    """Store the valid members of a file in one transaction (a member that clashes with another is reported with
+    its line and left out, the others kept); the file's problems are kept."""
+    with stored_file(engine, members) as (connection, _session, summary):
         connection.commit()
-    summary.problems.sort(key=lambda problem: problem.line)
     return summary
 
 

@@ -1,10 +1,9 @@
 """What a members file would change, said before it changes anything (the staff console's upload preview).
 
-The preview is the real import run as a rehearsal: `plan_import` stores each member with the very function
-`pib members import` uses (`watch.members._store_member`), each in a savepoint as `import_members` gives each
-its own transaction, all inside one transaction, and records every row the import writes (a flush listener)
-before rolling the whole transaction back. So a member that clashes with one earlier in the same file (an
-email listed twice) is a problem in the preview exactly as it is in the import.
+The preview is the real import run as a rehearsal: `plan_import` stores the members with the very code
+`pib members import` runs (`watch.members.stored_file`), in one transaction, reads what each member's rows will
+change just before they are written, and rolls the whole transaction back. So a member that clashes with one
+earlier in the same file (an email listed twice) is a problem in the preview exactly as it is in the import.
 
 Applying is the same call with `apply=True` and the preview's `digest`: the import is done again in one
 transaction and committed only if what it wrote is what the preview said; if the members changed meanwhile
@@ -18,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -28,14 +27,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from .members import (
-    Directory,
     ImportSummary,
     MemberIn,
     MembersFile,
     Problem,
+    StagedMember,
     _member_data,
-    _store_member,
     file_transaction,
+    store_members,
+    stored_file,
 )
 from .models import Member, Profile, User, name_key
 
@@ -129,27 +129,35 @@ def _subject(row: Any) -> tuple[Kind, str]:
     return "profile", row.name
 
 
+def _created(kind: Kind, subject: str, values: Iterable[tuple[str, Any]]) -> Change:
+    """A new row said by the values the file gave it (its columns in order; what is left at its default unsaid)."""
+    fields = [
+        FieldChange(key, "", _text(value))
+        for key, value in values
+        if key not in _IGNORED
+        and value not in (None, [], {}, "")
+        and not (key == "active" and value is True)
+        and not (kind != "member" and key in ("name", "email"))
+    ]
+    return Change(kind, "created", subject, tuple(fields))
+
+
 def _recorded(row: Any, *, new: bool) -> Change | None:
-    """The change a flush writes for one row, or None when nothing the file says differs."""
+    """The change the import writes for one row, or None when nothing the file says differs."""
     kind, subject = _subject(row)
     state = sa.inspect(row)
+    if new:
+        return _created(kind, subject, ((a.key, getattr(row, a.key)) for a in state.mapper.column_attrs))
     fields: list[FieldChange] = []
     for attribute in state.mapper.column_attrs:
         if attribute.key in _IGNORED:
             continue
         history = state.attrs[attribute.key].history
-        if new:
-            value = getattr(row, attribute.key)
-            shown = value not in (None, [], {}, "") and not (attribute.key == "active" and value is True)
-            if shown and not (kind != "member" and attribute.key in ("name", "email")):
-                fields.append(FieldChange(attribute.key, "", _text(value)))
-        elif history.has_changes():
+        if history.has_changes():
             before = history.deleted[0] if history.deleted else None
             after = history.added[0] if history.added else None
             if _text(before) != _text(after):
                 fields.append(FieldChange(attribute.key, _text(before), _text(after)))
-    if new:
-        return Change(kind, "created", subject, tuple(fields))
     if not fields:
         return None
     active = next((f for f in fields if f.field == "active"), None)
@@ -158,65 +166,51 @@ def _recorded(row: Any, *, new: bool) -> Change | None:
     return Change(kind, "updated", subject, tuple(fields))
 
 
-class _Recorder:
-    """Every row a session's flushes insert or change, in order."""
+def _added(kind: Kind, model: type[User] | type[Profile], rows: list[dict[str, Any]], subject: str) -> list[Change]:
+    columns = [attribute.key for attribute in sa.inspect(model).column_attrs]
+    return [_created(kind, values[subject], ((key, values.get(key)) for key in columns)) for values in rows]
 
-    def __init__(self, session: Session) -> None:
-        self.changes: list[Change] = []
-        sa.event.listen(session, "before_flush", self._before_flush)
 
-    def _before_flush(self, session: Session, _context: Any, _instances: Any) -> None:
-        for row in list(session.new):
-            change = _recorded(row, new=True)
-            if change:
-                self.changes.append(change)
-        for row in list(session.dirty):
-            if session.is_modified(row):
-                change = _recorded(row, new=False)
-                if change:
-                    self.changes.append(change)
+def _first_line(problem: Problem) -> Problem:
+    """A problem said in one line (the database's refusals go on with details)."""
+    lines = problem.reason.strip().splitlines()
+    return Problem(problem.line, problem.member, lines[0]) if lines else problem
+
+
+def _plan_of(line: int, staged: StagedMember) -> MemberPlan:
+    """What one staged member's rows change, read before they are written."""
+    recorded = [_recorded(row, new=not sa.inspect(row).has_identity) for row in (staged.row, *staged.kept)]
+    recorded += _added("user", User, staged.added_users, "email") + _added(
+        "profile", Profile, staged.added_profiles, "name"
+    )
+    changes = tuple(sorted((c for c in recorded if c), key=lambda c: (_KINDS.index(c.kind), c.subject)))
+    created = any(c.kind == "member" and c.action == "created" for c in changes)
+    outcome: Outcome = "created" if created else "updated" if changes else "unchanged"
+    return MemberPlan(line, staged.row.name, outcome, changes)
 
 
 @contextmanager
-def _transaction(engine: Engine) -> Iterator[tuple[sa.Connection, Session, _Recorder]]:
-    """The import's own transaction for the whole file (`file_transaction`), its flushes recorded."""
-    with file_transaction(engine) as (connection, session):
-        yield connection, session, _Recorder(session)
-
-
-def _store(
-    session: Session, recorder: _Recorder, directory: Directory, line: int, member: MemberIn, plan: ImportPlan
-) -> bool:
-    """Store one member as the import does (in a savepoint); its plan, or its problem. Whether it stored."""
-    start = len(recorder.changes)
-    try:
-        _store_member(session, member, ImportSummary(), directory)
-    except (ValueError, sa.exc.IntegrityError) as error:
-        del recorder.changes[start:]
-        reason = str(error.orig) if isinstance(error, sa.exc.IntegrityError) else str(error)
-        plan.problems.append(Problem(line, member.name, reason.strip().splitlines()[0] if reason.strip() else reason))
-        return False
-    changes = tuple(sorted(recorder.changes[start:], key=lambda c: (_KINDS.index(c.kind), c.subject)))
-    created = any(c.kind == "member" and c.action == "created" for c in changes)
-    outcome: Outcome = "created" if created else "updated" if changes else "unchanged"
-    plan.members.append(MemberPlan(line, member.name, outcome, changes))
-    return True
+def _planned(engine: Engine, members: MembersFile) -> Iterator[tuple[sa.Connection, Session, ImportPlan]]:
+    """The import itself (`stored_file`), uncommitted, and its plan: each member's changes, and the problems."""
+    planned: dict[int, MemberPlan] = {}
+    with stored_file(engine, members, lambda line, staged: planned.update({line: _plan_of(line, staged)})) as (
+        connection,
+        session,
+        summary,
+    ):
+        refused = {problem.line for problem in summary.problems}
+        stored = [planned[line] for line, _ in members.members if line in planned and line not in refused]
+        yield connection, session, ImportPlan(stored, [_first_line(problem) for problem in summary.problems])
 
 
 def plan_import(
     engine: Engine, *, members: MembersFile, apply: bool = False, expected: str | None = None
 ) -> ImportPlan:
     """What importing these members does; with `apply`, done, and only if its digest is `expected` (when given)."""
-    plan = ImportPlan(problems=list(members.problems))
-    with _transaction(engine) as (connection, session, recorder):
-        directory = Directory.read(session, [member for _, member in members.members])
-        for line, member in members.members:
-            _store(session, recorder, directory, line, member, plan)
-        plan.problems.sort(key=lambda problem: problem.line)
+    with _planned(engine, members) as (connection, _session, plan):
         if apply:
             if expected is not None and plan.digest != expected:
                 raise PlanChanged(plan)
-            session.flush()
             connection.commit()
             plan.applied = True
     return plan
@@ -239,12 +233,12 @@ class MemberNotSaved(Exception):
 def save_member(engine: Engine, *, member: MemberIn, member_id: int | None = None) -> tuple[int, MemberPlan]:
     """Store one firm as a members file would say it (users and profiles not listed are deactivated), renaming
     the firm `member_id` first; all or nothing. Returns the firm's id and what changed."""
-    plan = ImportPlan()
-    with _transaction(engine) as (connection, session, recorder):
-        key = name_key(member.name)
+    key = name_key(member.name)
+    with file_transaction(engine) as (connection, session):
         holder = session.exec(select(Member).where(Member.name_key == key)).first()
         if member_id is None and holder is not None:
             raise MemberNotSaved([FieldProblem("name", f"a member named {holder.name!r} already exists")])
+        renamed: tuple[Change, ...] = ()
         if member_id is not None:
             row = session.get(Member, member_id)
             if row is None:
@@ -253,15 +247,23 @@ def save_member(engine: Engine, *, member: MemberIn, member_id: int | None = Non
                 raise MemberNotSaved([FieldProblem("name", f"a member named {holder.name!r} already exists")])
             if row.name != member.name:
                 row.name = member.name
+                renamed = tuple(change for change in [_recorded(row, new=False)] if change)
                 session.flush()
-        renamed = tuple(recorder.changes)
-        if not _store(session, recorder, Directory.read(session, [member]), 1, member, plan):
+        planned: list[MemberPlan] = []
+        summary = ImportSummary()
+        store_members(
+            session, [(1, member)], summary, one_by_one=True, staged=lambda line, s: planned.append(_plan_of(line, s))
+        )
+        if summary.problems:
             raise MemberNotSaved(
-                [FieldProblem("users" if "email" in p.reason else "name", p.reason) for p in plan.problems]
+                [
+                    FieldProblem("users" if "email" in p.reason else "name", p.reason)
+                    for p in map(_first_line, summary.problems)
+                ]
             )
         saved = session.exec(select(Member.id).where(Member.name_key == key)).one()
         connection.commit()
-    result = plan.members[0]
+    result = planned[0]
     if renamed:
         result = MemberPlan(result.line, result.name, "updated", renamed + result.changes)
     assert saved is not None

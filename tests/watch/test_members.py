@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+import watch.members
 import watch.models
 from watch.members import (
     MembersFileError,
@@ -339,3 +340,57 @@ def test_name_key_folds_case_accents_and_punctuation() -> None:
     assert name_key("École Numérique SA") == name_key(" ÉCOLE—numérique,  sa. ") == "ecole numerique sa"
     assert name_key("Ærø Ĳssel ﬁbre") == "ærø ijssel fibre"
     assert name_key("A\0B") == "a b"
+
+
+GOOD_BAD_GOOD = """\
+members:
+  - name: École Numérique SA
+    users: [{email: info@ecole.example}]
+    profiles: [{name: Logiciels, cpv: ["72000000"]}]
+  - name: Brûlerie Öberg SPRL
+    users: [{email: info@electro.example}]
+    profiles: [{name: Café, keywords: [café]}]
+  - name: Zéphyr Conseil SCRL
+    users: [{email: info@zephyr.example}]
+    profiles: [{name: Conseil, keywords: [conseil]}]
+"""
+
+
+def test_a_bad_member_between_two_good_ones_leaves_them_stored(engine: Engine) -> None:
+    import_members(
+        engine, read_yaml("members:\n  - name: Électro Wallonie\n    users: [{email: info@electro.example}]\n")
+    )
+    summary = import_members(engine, read_yaml(GOOD_BAD_GOOD))
+    assert [str(p) for p in summary.problems] == [
+        "line 5: member 'Brûlerie Öberg SPRL': "
+        "email info@electro.example is already a user of member 'Électro Wallonie'"
+    ]
+    assert (summary.created, summary.profiles_added) == (2, 2)
+    assert sorted(_profiles(engine)) == ["Conseil", "Logiciels"]
+    with Session(engine) as session:
+        assert sorted(session.exec(select(Member.name)).all()) == [
+            "Zéphyr Conseil SCRL",
+            "École Numérique SA",
+            "Électro Wallonie",
+        ]
+
+
+def test_a_member_the_database_refuses_is_reported_alone(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row written meanwhile by someone else, unseen when the file was checked: the import is done again member
+    by member, and only the member the database refuses is left out."""
+    import_members(
+        engine, read_yaml("members:\n  - name: Électro Wallonie\n    users: [{email: info@electro.example}]\n")
+    )
+    read = watch.members.Directory.read
+
+    def blind_to_emails(session: Session, members: list[watch.members.MemberIn]) -> watch.members.Directory:
+        directory = read(session, members)
+        directory.emails.clear()
+        return directory
+
+    monkeypatch.setattr(watch.members.Directory, "read", blind_to_emails)
+    summary = import_members(engine, read_yaml(GOOD_BAD_GOOD))
+    assert [(p.line, p.member) for p in summary.problems] == [(5, "Brûlerie Öberg SPRL")]
+    assert "unique" in summary.problems[0].reason.lower()  # the database's own words
+    assert (summary.created, summary.profiles_added) == (2, 2)
+    assert sorted(_profiles(engine)) == ["Conseil", "Logiciels"]
