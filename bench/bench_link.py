@@ -2,10 +2,16 @@
 TED twins with or without a reference, BOAMP corrigenda moving deadlines, awards, and relaunches that look like
 their first call but are other procedures), linked into procedures; time as a ratio to storing the same
 notices (`store_notices`) in the same run, and the result checked against the procedures generated.
+
+Then the growth (issue 13): the same kind of corpus at 10,000 and 50,000 notices (`PIB_BENCH_LINK_SIZES`, e.g.
+`10000,50000,200000`), linking speed at each size, which must stay flat (linear time). The corpus grows as a
+store does, in time and in buyers (50 notices a day from 300 buyers per 10,000 notices), not by piling more
+notices on the same 200 days and 300 buyers.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from datetime import date, timedelta
@@ -45,17 +51,19 @@ def _notice(**fields: Any) -> Notice:
     )
 
 
-def _generate() -> tuple[list[Notice], dict[tuple[str, str], int]]:
+def _generate(target: int = TARGET) -> tuple[list[Notice], dict[tuple[str, str], int]]:
     """The notices, and for each the procedure it belongs to (the truth the linking is checked against)."""
     rng = random.Random(7)
     notices: list[Notice] = []
     truth: dict[tuple[str, str], int] = {}
     procedure = 0
-    while len(notices) < TARGET:
+    buyers = 300 * max(1, target // TARGET)
+    days = 200 * max(1, target // TARGET)
+    while len(notices) < target:
         procedure += 1
-        buyer = f"Commune de Saint-Étienne-{procedure % 300}"
+        buyer = f"Commune de Saint-Étienne-{procedure % buyers}"
         title = " ".join(rng.sample(_WORDS, 5))
-        published = date(2026, 1, 1) + timedelta(days=procedure % 200)
+        published = date(2020, 1, 1) + timedelta(days=(procedure * days // (target // 2)) % days)
         deadline = (published + timedelta(days=30)).isoformat() + "T12:00:00+01:00"
         ted_number = f"{100000 + procedure:08d}-2026"
         twin = rng.random() < 0.7
@@ -142,9 +150,41 @@ def _check(engine: sa.Engine, truth: dict[tuple[str, str], int]) -> tuple[int, i
     return len(found), sum(len(e) > 1 for e in found.values()), sum(len(p) > 1 for p in placed.values())
 
 
+def _items(notices: list[Notice]) -> list[Incoming]:
+    return [Incoming(ParsedNotice(n, n.model_dump_json().encode(), "", "bench"), "bench") for n in notices]
+
+
+def _growth() -> None:
+    """Linking speed as the store grows: it must stay flat, and within 2x of storing (issue 13)."""
+    sizes = [int(size) for size in os.environ.get("PIB_BENCH_LINK_SIZES", "10000,50000").split(",")]
+    print(f"growth: {', '.join(f'{size:,}' for size in sizes)} notices stored, then linked")
+    with scratch_databases() as new_database:
+        for kind in database_kinds():
+            first = None
+            for size in sizes:
+                notices, truth = _generate(size)
+                items = _items(notices)
+                engine = get_engine(new_database(kind))
+                started = time.perf_counter()
+                store_notices(engine, items)
+                store = time.perf_counter() - started
+                started = time.perf_counter()
+                link_procedures(engine)
+                link = time.perf_counter() - started
+                _, false_merges, split = _check(engine, truth)
+                rate = len(items) / link
+                first = first or rate
+                print(
+                    f"{kind:<10} {len(items):>9,} notices: link {rate:>7,.0f} notices/s ({rate / first:.2f} of the"
+                    f" first size), store {len(items) / store:>7,.0f} notices/s, ratio {link / store:.2f}x of"
+                    f" storing; {false_merges} false merges, {split} split"
+                )
+                engine.dispose()
+
+
 def main() -> None:
     notices, truth = _generate()
-    items = [Incoming(ParsedNotice(n, n.model_dump_json().encode(), "", "bench"), "bench") for n in notices]
+    items = _items(notices)
     print(f"{len(items):,} notices of {len(set(truth.values())):,} procedures")
     with scratch_databases() as new_database:
         for kind in database_kinds():
@@ -170,6 +210,7 @@ def main() -> None:
                 f" {false_merges} false merges, {split} procedures left in pieces"
             )
             engine.dispose()
+    _growth()
 
 
 if __name__ == "__main__":
