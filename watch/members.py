@@ -376,13 +376,17 @@ def _validate_members(
         result.members.append((line, member))
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it (its wheels are): five times faster on a big file."""
+
+
 def read_yaml(text: str) -> MembersFile:
     """Members of a YAML members file; each problem with its line. A member whose YAML is bad (a key
     given twice, an alias) is reported and left out like any other bad member."""
     result = MembersFile()
     lines = _Lines()
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         result.problems.append(Problem(mark.line + 1 if mark else 1, None, f"not valid YAML: {error.problem}"))
