@@ -186,7 +186,10 @@ def test_a_fresh_start_crawls_each_source_within_the_first_minutes(engine: Engin
     assert {job_id: when for job_id, when in after.items() if not job_id.startswith("crawl:")} == {
         job_id: when for job_id, when in on_schedule.items() if not job_id.startswith("crawl:")
     }
-    assert sorted(source for source, _ in moved) == ["be", "decp", "feeds", "ted"]
+    # every source not crawled lately, unless its crontab runs it within the next minutes anyway (crawl:be at
+    # 9:30 in Brussels when the test runs then)
+    due_later = [s for s in ("be", "decp", "feeds", "ted") if on_schedule[f"crawl:{s}"] > now + timedelta(minutes=3)]
+    assert sorted(source for source, _ in moved) == due_later and len(due_later) >= 3  # no two crontabs this close
 
 
 def test_the_service_says_what_it_crawls_and_when_next(
