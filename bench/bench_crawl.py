@@ -3,9 +3,9 @@
 production), as a ratio to `ingest_files` of the same documents written to disk, into the same kind of
 database, in the same run.
 
-Goal (issue 3): the crawl within 2x of the ingest from disk. Politeness is off for loopback: no delay,
-no AutoThrottle, 16 requests in flight, no request cap. SQLite only, to stay within the time of a bench
-run (the store is the same code on PostgreSQL; `bench ingest` measures it there).
+Goal (issue 13): the crawl within 1.5x of the ingest from disk (issue 3 asked 2x). Politeness is off for
+loopback: no delay, no AutoThrottle, 16 requests in flight, no request cap. SQLite only, to stay within the
+time of a bench run (the store is the same code on PostgreSQL; `bench ingest` measures it there).
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def main() -> None:
         get_engine(crawl_url).dispose()
     print(
         "ratio = crawl time / ingest time of the same notices, end to end (the crawl's process start, HTTP on"
-        " loopback, parse, store); goal <= 2x"
+        " loopback, parse, store); goal <= 1.5x"
     )
 
 
