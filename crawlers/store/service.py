@@ -213,25 +213,29 @@ Written = tuple[int, str, dict[str, Any]]
 def _current(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     """The stored rows of these notices, locked until the batch commits (PostgreSQL; SQLite holds the write lock)."""
     current: dict[tuple[str, str], dict[str, Any]] = {}
-    for chunk in _chunks(sorted({source_id for _, source_id in keys}), 900):
-        rows = connection.execute(
-            sa.select(
-                notice_table.c.id,
-                notice_table.c.source,
-                notice_table.c.source_id,
-                notice_table.c.content_hash,
-                notice_table.c.version,
-                notice_table.c.published,
-                notice_table.c.data,
-                notice_table.c.raw_document_id,
+    by_source: dict[str, list[str]] = {}
+    for source, source_id in sorted(keys):
+        by_source.setdefault(source, []).append(source_id)
+    # Source by source, so that the unique index on (source, source_id) finds them: on source_id alone,
+    # PostgreSQL scans the whole table, each batch slower as the store grows.
+    for source, source_ids in by_source.items():
+        for chunk in _chunks(source_ids, 900):
+            rows = connection.execute(
+                sa.select(
+                    notice_table.c.id,
+                    notice_table.c.source,
+                    notice_table.c.source_id,
+                    notice_table.c.content_hash,
+                    notice_table.c.version,
+                    notice_table.c.published,
+                    notice_table.c.data,
+                    notice_table.c.raw_document_id,
+                )
+                .where(notice_table.c.source == source, notice_table.c.source_id.in_(chunk))
+                .order_by(notice_table.c.id)  # one locking order for all processes (source, then id): no deadlock
+                .with_for_update()
             )
-            .where(notice_table.c.source_id.in_(chunk))
-            .order_by(notice_table.c.id)  # one locking order for all processes: no deadlock
-            .with_for_update()
-        )
-        for row in rows.mappings():
-            if (row["source"], row["source_id"]) in keys:
-                current[(row["source"], row["source_id"])] = dict(row)
+            current.update(((row["source"], row["source_id"]), dict(row)) for row in rows.mappings())
     return current
 
 
