@@ -21,6 +21,7 @@ from typing import Self
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
@@ -163,3 +164,14 @@ class PoliteRetryMiddleware:
         if context is not None:
             context.warn(message)
         logger.warning(message)
+
+
+class RedirectWithoutReferer(RedirectMiddleware):
+    """Scrapy's redirects, without a Referer: PIB sends none (the referer spider middleware is off, it costs
+    time per request and serves no API), and Scrapy would otherwise warn at every crawl that it found none."""
+
+    def handle_referer(self, request: Request, response: Response) -> None:
+        request.headers.pop("Referer", None)
+
+    def _engine_started(self) -> None:
+        """Nothing to look up: Scrapy's own looks for the referer middleware and warns when it is off."""

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import threading
 import urllib.request
 from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from crawlers.parsers.feeds import parse_feed, parse_listing
 
@@ -51,3 +58,44 @@ def test_no_feed_configured_is_an_error(crawl_sqlite: Crawler, replay) -> None:
 
     assert report.status == "failed"
     assert "no feeds configured" in report.errors[0]
+
+
+class _Moved(BaseHTTPRequestHandler):
+    """A feed that moved: every path answers 301 to the replay server's RSS feed."""
+
+    target = ""
+
+    def do_GET(self) -> None:
+        self.send_response(301)
+        self.send_header("Location", self.target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_moved_feed_is_followed_and_the_crawl_prints_no_scrapy_warning(crawl_sqlite: Crawler, replay) -> None:
+    server = replay()
+    target = f"{server.base_url}/feeds/all.rss"
+    expected = parse_feed(_get(target), feed_name="moved", today=date.today()).notices
+    handler = type("Moved", (_Moved,), {"target": target})
+    moved = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=moved.serve_forever, daemon=True).start()
+    try:
+        env = {
+            **os.environ,
+            "PIB_DATABASE_URL": crawl_sqlite.database_url,
+            "PIB_CONFIG_FILE": "",
+            "PIB_FEEDS": json.dumps([{"name": "moved", "url": f"http://127.0.0.1:{moved.server_port}/old.rss"}]),
+            "PIB_DOWNLOAD_DELAY": "0",
+            "PIB_AUTOTHROTTLE": "false",
+        }
+        pib = Path(sys.executable).parent / "pib"
+        done = subprocess.run([pib, "crawl", "feeds"], env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        moved.shutdown()
+    assert done.returncode == 0, done.stderr
+    assert f"{len(expected)} stored" in done.stdout + done.stderr
+    assert "WARNING" not in done.stderr, done.stderr
+    assert count(crawl_sqlite.engine, "notice") == len(expected) > 0
