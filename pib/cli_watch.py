@@ -117,7 +117,7 @@ def _first_cpv_model(engine: Any, pending: int) -> None:
     from watch.cpv.registry import active_version, retrain
 
     if active_version(engine) is None:
-        _err("no CPV model yet: training the first one on the shipped corpus (about a quarter of an hour, once)")
+        _err("no CPV model yet: training the first one on the shipped corpus (a few minutes, once)")
         _err(retrain(engine, progress=_err).describe())
 
 

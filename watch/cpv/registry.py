@@ -10,7 +10,7 @@ process, and the retrain that makes a new version when the store has learnt enou
 - `retrain` trains on the shipped corpus plus the store's coded notices when the store holds at least
   `min_new` (setting `cpv_retrain_min_new`) more coded notices than the active version saw, or when there is
   no version at all, or when forced. `ensure_model` is what routing calls on a fresh installation: the first
-  routing that meets a notice without codes trains the first version (about a quarter of an hour on two
+  routing that meets a notice without codes trains the first version (3 to 4 minutes on two idle
   cores, progress in the log) and stores it; the service's `cpv-retrain` job does the same soon after start
   when no version exists.
 
