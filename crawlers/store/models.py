@@ -41,7 +41,7 @@ class NoticeRecord(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("source", "source_id", name="uq_notice_source_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    source: str = Field(max_length=60, index=True)
+    source: str = Field(max_length=60)  # looked up through uq_notice_source_id
     source_id: str = Field(max_length=300)
     notice_type: str = Field(max_length=20, index=True)
     title: str

@@ -37,6 +37,7 @@ from sqlmodel import Field, SQLModel
 
 from ..codelists import cpv_codes, nuts_codes
 from ..notice import Notice
+from .db import insert_rows
 from .models import NoticeRecord
 
 _notice: sa.Table = NoticeRecord.__table__  # type: ignore[attr-defined]
@@ -143,7 +144,7 @@ def document(data: Mapping[str, Any]) -> dict[str, str]:
     tokens += [f"nuts{nuts_form(code).lower()}" for code in dict.fromkeys(places) if code]
     return {
         "title": " ".join(words(data.get("title"))),
-        "body": " ".join(word for text in body for word in words(text)),
+        "body": " ".join(words(" ".join(text for text in body if text))),  # folded at once: the same words, faster
         "codes": " ".join(tokens),
     }
 
@@ -159,7 +160,7 @@ def write_index(connection: Connection, notices: Sequence[tuple[int, str, Mappin
         connection.execute(s.delete().where(s.c.notice_id.in_(ids[start : start + 900])))
     rows = [{"notice_id": notice_id, "content_hash": digest, **document(data)} for notice_id, digest, data in notices]
     rows.sort(key=itemgetter("notice_id"))  # one order for all processes: no deadlock
-    connection.execute(s.insert(), rows)
+    insert_rows(connection, s, rows)
 
 
 def index_notices(connection: Connection, *, keys: Iterable[tuple[str, str]] | None = None) -> int:

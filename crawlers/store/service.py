@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..notice import Notice
 from ..parsers import ParsedNotice
 from ..parsers.fields import buyer_zone
+from .db import insert_returning, insert_rows
 from .models import LotRecord, NoticeRecord, NoticeVersion, ParseErrorRecord, RawDocument, utcnow
 from .search import write_index
 
@@ -184,10 +185,10 @@ def _store_raw(connection: Connection, documents: dict[str, tuple[bytes, str, st
         for sha, (raw, fmt, origin) in sorted(documents.items())  # one order for all processes: no deadlock
         if sha not in ids
     ]
-    if missing:
-        # Plain executemany then one select: INSERT ... RETURNING of many rows is several times slower on psycopg.
-        connection.execute(insert_new(connection, raw_table, "sha256"), missing)
-        ids.update(_ids_by(connection, raw_table.c.sha256, [row["sha256"] for row in missing]))
+    statement = insert_new(connection, raw_table, "sha256").returning(raw_table.c.sha256, raw_table.c.id)
+    ids.update(dict(insert_returning(connection, statement, missing)))
+    # The ones another process kept between our look-up and our insert.
+    ids.update(_ids_by(connection, raw_table.c.sha256, [row["sha256"] for row in missing if row["sha256"] not in ids]))
     return ids
 
 
@@ -212,31 +213,59 @@ Written = tuple[int, str, dict[str, Any]]
 
 def _current(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
     """The stored rows of these notices, locked until the batch commits (PostgreSQL; SQLite holds the write lock)."""
-    current: dict[tuple[str, str], dict[str, Any]] = {}
     by_source: dict[str, list[str]] = {}
     for source, source_id in sorted(keys):
         by_source.setdefault(source, []).append(source_id)
-    # Source by source, so that the unique index on (source, source_id) finds them: on source_id alone,
-    # PostgreSQL scans the whole table, each batch slower as the store grows.
-    for source, source_ids in by_source.items():
-        for chunk in _chunks(source_ids, 900):
-            rows = connection.execute(
-                sa.select(
-                    notice_table.c.id,
-                    notice_table.c.source,
-                    notice_table.c.source_id,
-                    notice_table.c.content_hash,
-                    notice_table.c.version,
-                    notice_table.c.published,
-                    notice_table.c.data,
-                    notice_table.c.raw_document_id,
-                )
-                .where(notice_table.c.source == source, notice_table.c.source_id.in_(chunk))
-                .order_by(notice_table.c.id)  # one locking order for all processes (source, then id): no deadlock
-                .with_for_update()
+    ids = sorted(
+        row_id for source, source_ids in by_source.items() for row_id in _known_ids(connection, source, source_ids)
+    )
+    current: dict[tuple[str, str], dict[str, Any]] = {}
+    for chunk in _chunks(ids, 900):
+        rows = connection.execute(
+            sa.select(
+                notice_table.c.id,
+                notice_table.c.source,
+                notice_table.c.source_id,
+                notice_table.c.content_hash,
+                notice_table.c.version,
+                notice_table.c.published,
+                notice_table.c.data,
+                notice_table.c.raw_document_id,
             )
-            current.update(((row["source"], row["source_id"]), dict(row)) for row in rows.mappings())
+            .where(notice_table.c.id.in_(chunk))
+            .order_by(notice_table.c.id)  # one locking order for all processes: no deadlock
+            .with_for_update()
+        )
+        current.update(((row["source"], row["source_id"]), dict(row)) for row in rows.mappings())
     return current
+
+
+def _known_ids(connection: Connection, source: str, source_ids: Sequence[str]) -> list[int]:
+    """The row ids of the stored notices among these of one source, each found through the unique index on
+    (source, source_id). On PostgreSQL one index look-up per id, forced (`LATERAL ... LIMIT 1`): given
+    `source_id IN (...)`, or a join, its planner reads every notice of the source whenever its statistics are
+    older than the notices (autovacuum off, or behind a fast ingest), and each batch is slower as the store grows."""
+    found: list[int] = []
+    for chunk in _chunks(source_ids, 900):
+        if connection.dialect.name != "postgresql":
+            query = sa.select(notice_table.c.id).where(
+                notice_table.c.source == source, notice_table.c.source_id.in_(chunk)
+            )
+        else:
+            wanted = (
+                sa.func.unnest(sa.bindparam("source_ids", list(chunk), type_=postgresql.ARRAY(sa.String)))
+                .table_valued("source_id")
+                .render_derived()
+            )
+            one = (
+                sa.select(notice_table.c.id)
+                .where(notice_table.c.source == source, notice_table.c.source_id == wanted.c.source_id)
+                .limit(1)
+                .lateral()
+            )
+            query = sa.select(one.c.id).select_from(wanted).join(one, sa.true())
+        found.extend(connection.execute(query).scalars())
+    return found
 
 
 def _versions(connection: Connection, notice_ids: Sequence[int]) -> set[tuple[int, str]]:
@@ -329,14 +358,13 @@ def _insert_new(
     statement = insert_new(connection, notice_table, "source", "source_id").returning(
         notice_table.c.source, notice_table.c.source_id, notice_table.c.id
     )
-    ids = {(source, source_id): row_id for source, source_id, row_id in connection.execute(statement, rows)}
+    ids = {(source, source_id): row_id for source, source_id, row_id in insert_returning(connection, statement, rows)}
     lot_rows = []
     for notice, data, digest, _ in prepared:
         if (notice.source, notice.source_id) in ids:
             lot_rows.extend(_lot_rows(ids[(notice.source, notice.source_id)], notice))
             written.append((ids[(notice.source, notice.source_id)], digest, data))
-    if lot_rows:
-        connection.execute(lot_table.insert(), lot_rows)
+    insert_rows(connection, lot_table, lot_rows)
     return set(ids)
 
 
@@ -370,7 +398,7 @@ def _replace(
         )
     )
     connection.execute(lot_table.delete().where(lot_table.c.notice_id == existing["id"]))
-    connection.execute(lot_table.insert(), _lot_rows(existing["id"], notice))
+    insert_rows(connection, lot_table, _lot_rows(existing["id"], notice))
     existing["data"] = data
     existing["raw_document_id"] = raw_id
 
