@@ -1,9 +1,11 @@
 """Ingest speed: 10,000 notices (the recorded ones repeated with fresh ids) into SQLite and PostgreSQL,
 as a ratio to a plain `executemany` insert of the same rows into the same tables.
 
-Goal (issue 2): ingest within 3x of plain inserts. The ingest does all the store's work (hashing, raw
-documents kept compressed, lookups of known notices and versions, lots); the baseline only inserts the
-rows it would have written, with ids given in advance.
+Goal (issue 13): ingest within 2x of plain inserts. The ingest does all the store's work (hashing, raw
+documents kept compressed, lookups of known notices and versions, lots, the search index); the baseline only
+inserts the rows it would have written, with ids given in advance and the search index's words folded in advance:
+raw documents, notices, lots and `notice_search` (whose FTS5 triggers or tsvector column index them). The ratio
+to the floor without `notice_search` (the floor before the store wrote the search index) is printed too.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import hashlib
 import time
 from typing import Any
 
+import sqlalchemy as sa
+
 from bench.common import FIXTURES, database_kinds, scratch_databases
 from crawlers.ingest import iter_files, parse_file
 from crawlers.parsers import ParsedNotice
 from crawlers.store.db import get_engine
 from crawlers.store.models import utcnow
+from crawlers.store.search import document, search_table
 from crawlers.store.service import (
     Incoming,
     _lot_rows,
@@ -44,7 +49,7 @@ def _items() -> list[Incoming]:
 
 
 def _plain_rows(items: list[Incoming]) -> tuple[list[dict[str, Any]], ...]:
-    raws, notices, lots = [], [], []
+    raws, notices, lots, search = [], [], [], []
     now = utcnow()
     for row_id, item in enumerate(items, start=1):
         raws.append(
@@ -59,27 +64,38 @@ def _plain_rows(items: list[Incoming]) -> tuple[list[dict[str, Any]], ...]:
             }
         )
         data = item.parsed.notice.to_json_dict()
+        digest = content_hash(data)
         notices.append(
-            _notice_columns(item.parsed.notice, data, content_hash(data))
+            _notice_columns(item.parsed.notice, data, digest)
             | {"id": row_id, "raw_document_id": row_id, "version": 1, "first_seen": now, "updated_at": now}
         )
         lots.extend(_lot_rows(row_id, item.parsed.notice))
-    return raws, notices, lots
+        search.append({"notice_id": row_id, "content_hash": digest, **document(data)})
+    return raws, notices, lots, search
+
+
+def _plain_insert(url: str, written: list[tuple[sa.Table, list[dict[str, Any]]]]) -> float:
+    """Seconds to insert these rows by plain `executemany` in one transaction (the floor)."""
+    engine = get_engine(url)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        for table, rows in written:
+            for start in range(0, len(rows), 500):
+                connection.execute(table.insert(), rows[start : start + 500])
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return seconds
 
 
 def main() -> None:
     items = _items()
-    raws, notices, lots = _plain_rows(items)
+    raws, notices, lots, search = _plain_rows(items)
     print(f"{len(items):,} notices, {len(lots):,} lots, {sum(r['size'] for r in raws) / 1e6:.0f} MB of raw documents")
     with scratch_databases() as new_database:
         for kind in database_kinds():
-            plain = get_engine(new_database(kind))
-            started = time.perf_counter()
-            with plain.begin() as connection:
-                for table, rows in ((raw_table, raws), (notice_table, notices), (lot_table, lots)):
-                    for start in range(0, len(rows), 500):
-                        connection.execute(table.insert(), rows[start : start + 500])
-            baseline = time.perf_counter() - started
+            written = [(raw_table, raws), (notice_table, notices), (lot_table, lots)]
+            without_search = _plain_insert(new_database(kind), written)
+            baseline = _plain_insert(new_database(kind), [*written, (search_table, search)])
 
             engine = get_engine(new_database(kind))
             started = time.perf_counter()
@@ -93,12 +109,11 @@ def main() -> None:
             figures = (
                 f"ingest {len(items) / ours:>7,.0f} notices/s",
                 f"plain executemany {len(items) / baseline:>7,.0f} rows/s",
-                f"ratio {ours / baseline:.2f}x (goal <= 3x)",
+                f"ratio {ours / baseline:.2f}x (goal <= 2x; {ours / without_search:.2f}x without the search rows)",
                 f"re-ingest (all unchanged) {len(items) / repeat:,.0f} notices/s",
             )
             print(f"{kind:<10} " + ";   ".join(figures))
             engine.dispose()
-            plain.dispose()
 
 
 if __name__ == "__main__":
