@@ -11,11 +11,17 @@ Three levels, each a set of one-vs-rest linear SVMs (a notice often has codes in
 - groups within a division (`72200000` in `72`), trained on the examples of that division;
 - classes within a group (`72210000` in `722`), where the group has enough examples.
 
-Calibration: an SVM's score is no probability. Each level's scores are mapped to probabilities by one
-logistic curve (Platt scaling) fitted on out-of-fold scores: the examples are split by notice into folds,
-the whole tree is trained on the other folds and scores the held-out one, so that the curve learns how far
-a score can be trusted on text the model has not seen. A group's confidence is its division's times the
-group's within the division, a class's its group's times the class's within the group.
+Besides the notices, every model learns the CPV vocabulary itself: each code's label in French, Dutch and
+English (`crawlers/codelists/cpv.tsv.gz`) is one more example of that code. The corpus has few Dutch and
+English notices; the labels name the things bought in those languages, and they lift division F1 in English
+and Dutch (measured in docs/cpv.md).
+
+Calibration: an SVM's score is no probability. Each level's scores are mapped to probabilities by an
+increasing step curve (isotonic regression) fitted on out-of-fold scores: the notices are split into folds,
+the whole tree is trained on the other folds (and the vocabulary) and scores the held-out one, so that the
+curve learns how far a score can be trusted on text the model has not seen. A logistic curve (Platt
+scaling) was too sure between 0.5 and 0.9: the scores' shape is not logistic. A group's confidence is its
+division's times the group's within the division, a class's its group's times the class's within the group.
 """
 
 from __future__ import annotations
@@ -34,9 +40,11 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.isotonic import IsotonicRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
+
+from crawlers.codelists import cpv_codes
 
 from .corpus import Example
 
@@ -47,11 +55,12 @@ DIGITS = {"division": 2, "group": 3, "class": 4}
 ROUTING_THRESHOLD = 0.3
 """The confidence above which routing uses an inferred code.
 
-Chosen from `pib cpv evaluate` (80/20 split by notice of the shipped corpus, 2026-12-04, docs/cpv.md): a
+Chosen from `pib cpv evaluate` (80/20 split by notice of the shipped corpus, 2026-12-05, docs/cpv.md): a
 firm watching a division receives a notice when the division is inferred this sure. Over all languages the
-routing F1 is flat from 0.2 to 0.4 (0.566, 0.569, 0.563) and falls above (0.55 at 0.5, 0.49 at 0.8); 0.3
-is its best (precision 0.66, recall 0.50). Precision 0.8 would need 0.7 and lose a quarter of the recall
-(0.38): for a firm that watches only CPV codes, a notice it never sees costs more than one it discards."""
+routing F1 is flat from 0.3 to 0.4 (0.568 and 0.567; on a validation split of the training notices 0.568
+and 0.565) and falls on either side (0.54 at 0.2, 0.55 at 0.5, 0.43 at 0.8); 0.3 is its best (precision
+0.62, recall 0.53). Precision 0.8 would need 0.6 and lose a quarter of the recall (0.39): for a firm that
+watches only CPV codes, a notice it never sees costs more than one it discards."""
 MIN_CONFIDENCE = 0.1
 """Codes less sure than this are not returned by `predict`."""
 MAX_TEXT = 3_000
@@ -63,7 +72,7 @@ MIN_POSITIVES = 3
 SVM_C = 0.5
 PRUNE = 0.02
 """Weights smaller than this are dropped: the model is several times smaller, and no less right."""
-FORMAT = 1
+FORMAT = 2
 """Version of `to_bytes`' format."""
 
 _DIGITS = re.compile(r"\d+")
@@ -149,8 +158,8 @@ class _Level:
     weights: Any = None
     """features × labels, sparse."""
     bias: Any = None
-    platt: tuple[float, float] = (1.0, 0.0)
-    """Calibration: probability = 1 / (1 + exp(-(a × score + b)))."""
+    calibration: tuple[np.ndarray, np.ndarray] = (np.array([0.0]), np.array([0.0]))
+    """Calibration: probability = the curve through these (score, probability) points."""
 
     def scores(self, features: Any) -> np.ndarray:
         if not self.labels:
@@ -161,8 +170,8 @@ class _Level:
         return np.asarray(product, dtype=np.float32) + self.bias
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
-        a, b = self.platt
-        return 1.0 / (1.0 + np.exp(-(a * scores + b)))
+        knots, values = self.calibration
+        return np.interp(scores, knots, values).astype(np.float32)
 
 
 def _label_sets(examples: Sequence[Example], level: str) -> list[set[str]]:
@@ -180,17 +189,23 @@ def _fit_binary(features: Any, targets: np.ndarray) -> tuple[np.ndarray, float]:
     return weights, float(model.intercept_[0])
 
 
-def _fit_tree(features: Any, examples: Sequence[Example], progress: Callable[[str], None]) -> list[_Level]:
-    """The three levels' linear models (uncalibrated) trained on these examples."""
+def _fit_tree(
+    features: Any, examples: Sequence[Example], notices: int, progress: Callable[[str], None]
+) -> list[_Level]:
+    """The three levels' linear models (uncalibrated) trained on these examples.
+
+    The first `notices` examples are notices, the others the vocabulary: a code is learned when it has
+    MIN_POSITIVES notices, however many labels name it.
+    """
     levels: list[_Level] = []
     divisions = _label_sets(examples, "division")
-    levels.append(_fit_level(features, divisions, None, None))
+    levels.append(_fit_level(features, divisions, None, None, notices=notices))
     progress(f"division level: {len(levels[0].labels)} codes")
     for level_name, parent_name in (("group", "division"), ("class", "group")):
         parent = levels[-1]
         labels = _label_sets(examples, level_name)
         parent_sets = _label_sets(examples, parent_name)
-        levels.append(_fit_level(features, labels, parent_sets, parent, level=level_name))
+        levels.append(_fit_level(features, labels, parent_sets, parent, notices=notices, level=level_name))
         progress(f"{level_name} level: {len(levels[-1].labels)} codes")
     return levels
 
@@ -201,6 +216,7 @@ def _fit_level(
     parent_sets: list[set[str]] | None,
     parent: _Level | None,
     *,
+    notices: int,
     level: str = "division",
 ) -> _Level:
     """One-vs-rest models for a level; below divisions, each trained among its parent's examples only."""
@@ -208,7 +224,7 @@ def _fit_level(
     biases: list[float] = []
     result = _Level()
     counts: dict[str, int] = defaultdict(int)
-    for labels in label_sets:
+    for labels in label_sets[:notices]:
         for label in labels:
             counts[label] += 1
     if parent is None or parent_sets is None:
@@ -279,12 +295,21 @@ def _calibration_pairs(
     return pairs
 
 
-def _platt(scores: np.ndarray, right: np.ndarray) -> tuple[float, float]:
-    if len(scores) == 0 or right.all() or not right.any():
-        return (1.0, 0.0)
-    model = LogisticRegression(C=100.0)
-    model.fit(scores.reshape(-1, 1), right)
-    return float(model.coef_[0, 0]), float(model.intercept_[0])
+def _isotonic(scores: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(scores) == 0:
+        return (np.array([0.0]), np.array([0.0]))
+    curve = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, right.astype(np.float64))
+    return curve.X_thresholds_.astype(np.float32), curve.y_thresholds_.astype(np.float32)
+
+
+def vocabulary_examples() -> list[Example]:
+    """Each CPV code's French, Dutch and English label as an example of that code."""
+    return [
+        Example(text=label, codes=(code,), lang=lang, group=f"CPV:{code}")
+        for code, labels in sorted(cpv_codes().items())
+        for lang, label in zip(("fr", "nl", "en"), labels, strict=True)
+        if label
+    ]
 
 
 class CpvClassifier:
@@ -300,28 +325,30 @@ class CpvClassifier:
     def train(cls, examples: Sequence[Example], *, progress: Callable[[str], None] | None = None) -> CpvClassifier:
         """Train on examples (text and codes); `progress` is told what is being done."""
         say = progress or (lambda _message: None)
-        examples = [e for e in examples if e.text.strip() and e.codes]
+        notices = [e for e in examples if e.text.strip() and e.codes]
+        examples = notices + vocabulary_examples()
         started = time.monotonic()
         vectorizer = _vectorizer()
-        say(f"reading {len(examples):,} examples")
+        say(f"reading {len(notices):,} examples and {len(examples) - len(notices):,} CPV labels")
         features = vectorizer.fit_transform([e.text for e in examples]).tocsr()
         say(f"{features.shape[1]:,} features ({time.monotonic() - started:.0f}s)")
-        folds = _folds(examples, FOLDS)
+        folds = np.concatenate([_folds(notices, FOLDS), np.full(len(examples) - len(notices), -1)])
         collected: list[list[tuple[np.ndarray, np.ndarray]]] = []
         for number in range(FOLDS):
             train = np.flatnonzero(folds != number)
             test = np.flatnonzero(folds == number)
             say(f"calibration fold {number + 1}/{FOLDS}")
-            levels = _fit_tree(features[train], [examples[i] for i in train], say)
+            train_notices = int(np.count_nonzero(train < len(notices)))
+            levels = _fit_tree(features[train], [examples[i] for i in train], train_notices, say)
             collected.append(_calibration_pairs(levels, features[test], [examples[i] for i in test]))
         say("the whole corpus")
-        levels = _fit_tree(features, examples, say)
+        levels = _fit_tree(features, examples, len(notices), say)
         for index, level in enumerate(levels):
             scores = np.concatenate([fold_pairs[index][0] for fold_pairs in collected])
             right = np.concatenate([fold_pairs[index][1] for fold_pairs in collected])
-            level.platt = _platt(scores, right)
+            level.calibration = _isotonic(scores, right)
         say(f"trained in {time.monotonic() - started:.0f}s")
-        return cls(vectorizer, levels, len(examples))
+        return cls(vectorizer, levels, len(notices))
 
     def probabilities(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Per level, texts × labels: the calibrated probability of each code (its ancestors' included)."""
