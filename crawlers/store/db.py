@@ -87,8 +87,11 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[
         return
     names = list(rows[0])
     quote = connection.dialect.identifier_preparer.quote
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN") as copy:
+    statement = f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN"
+    with (
+        connection.connection.driver_connection.cursor() as cursor,  # type: ignore[union-attr]
+        cursor.copy(statement) as copy,
+    ):
         for row in _driver_rows(table, rows):
             copy.write_row([row[name] for name in names])
 
@@ -105,10 +108,10 @@ def insert_returning(connection: sa.Connection, statement: Insert, rows: Sequenc
         return list(connection.execute(statement, rows))
     table: sa.Table = statement.table  # type: ignore[assignment]
     sql = str(statement.compile(dialect=connection.dialect, column_keys=list(rows[0])))
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.executemany(sql, _driver_rows(table, rows), returning=True)
     found = []
-    while True:
-        found.extend(cursor.fetchall())
-        if not cursor.nextset():
-            return found
+    with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.executemany(sql, _driver_rows(table, rows), returning=True)
+        while True:
+            found.extend(cursor.fetchall())
+            if not cursor.nextset():
+                return found

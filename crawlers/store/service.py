@@ -212,7 +212,8 @@ Written = tuple[int, str, dict[str, Any]]
 
 
 def _current(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The stored rows of these notices, locked until the batch commits (PostgreSQL; SQLite holds the write lock)."""
+    """The stored rows of these notices, locked until the batch commits (PostgreSQL; SQLite holds the write lock):
+    found by key, then read and locked by id."""
     by_source: dict[str, list[str]] = {}
     for source, source_id in sorted(keys):
         by_source.setdefault(source, []).append(source_id)
