@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pickle
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -257,3 +259,32 @@ def test_a_page_of_uncoded_notices_is_classified_in_one_call(engine: Engine, cpv
     summary = route_new(engine, cpv_model=Counting())  # type: ignore[arg-type]
     assert (summary.inferred, summary.matches) == (2, 3)
     assert len(calls) == 1 and len(calls[0]) == 2
+
+
+def test_a_model_saved_by_an_older_pib_is_replaced_on_first_need(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A version stored in a format this PIB cannot read is not used: routing trains a new one and goes on."""
+    older = zlib.compress(pickle.dumps({"format": 1, "model": None}))
+    registry.save_model(engine, older, trained_on=10, store_notices=0)
+    member_id, _ = add_member(engine, "École Numérique SA", {"cpv": ["72000000"]})
+    store(engine, make_notice(source_id="feed-1", **SOFTWARE_FR))
+
+    with caplog.at_level("WARNING", logger=registry.log.name):
+        summary = route_new(engine)
+
+    assert "CPV model version 1 cannot be used (a CPV model of format 1" in caplog.text
+    assert [(v.version, v.active) for v in registry.versions(engine)] == [(2, True), (1, False)]
+    assert summary.inferred == 1
+    assert [m["source_id"] for m in member_matches(engine, member_id)] == ["feed-1"]
+
+
+def test_the_retrain_job_replaces_a_model_it_cannot_read(engine: Engine) -> None:
+    registry.save_model(
+        engine, zlib.compress(pickle.dumps({"format": 1, "model": None})), trained_on=10, store_notices=0
+    )
+
+    summary = registry.retrain(engine, min_new=1_000)
+
+    assert summary.trained and summary.reason == "version 1 cannot be read by this version of PIB"
+    assert registry.active_model(engine) is not None

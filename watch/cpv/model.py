@@ -386,13 +386,21 @@ class CpvClassifier:
     @classmethod
     def from_bytes(cls, data: bytes) -> CpvClassifier:
         """A model saved by `to_bytes` (only ever from PIB's own database: it is a pickle)."""
-        loaded = pickle.loads(zlib.decompress(data))  # our own database's model
+        try:
+            loaded = pickle.loads(zlib.decompress(data))  # our own database's model
+        except (AttributeError, ImportError) as error:  # a class this PIB no longer has
+            raise OutdatedModel(f"a CPV model saved by another version of PIB ({error})") from None
         if not isinstance(loaded, dict) or loaded.get("format") != FORMAT:
-            raise ValueError("not a CPV model of this version")
+            found = loaded.get("format") if isinstance(loaded, dict) else None
+            raise OutdatedModel(f"a CPV model of format {found}, this version of PIB reads format {FORMAT}")
         model = loaded["model"]
         if not isinstance(model, cls):
             raise ValueError("not a CPV model")
         return model
+
+
+class OutdatedModel(ValueError):
+    """A stored model this version of PIB cannot read (saved by an older one): a new version is trained."""
 
 
 def _folds(examples: Sequence[Example], count: int) -> np.ndarray:

@@ -193,7 +193,13 @@ def active_model(engine: Engine) -> LoadedModel | None:
         loaded = _loaded.get(engine)
         if loaded is not None and (loaded.version, loaded.sha256) == tuple(current):
             return loaded
-        loaded = _load(engine, current.version)
+        from .model import OutdatedModel
+
+        try:
+            loaded = _load(engine, current.version)
+        except OutdatedModel as error:
+            log.warning("CPV model version %s cannot be used (%s): a new version is needed", current.version, error)
+            return None
         if loaded is not None:
             _loaded[engine] = loaded
         return loaded
@@ -292,6 +298,8 @@ def retrain(
             reason = "no model yet"
         elif force:
             reason = "forced"
+        elif active_model(engine) is None:  # saved by an older PIB in a format this one cannot read
+            reason = f"version {active.version} cannot be read by this version of PIB"
         elif gained >= min_new:
             reason = f"{gained:,} new coded notices in the store"
         else:
@@ -348,7 +356,7 @@ def ensure_model(engine: Engine, *, progress: Progress | None = None) -> LoadedM
     """The active classifier, training and storing the first version when there is none (fresh install)."""
     loaded = active_model(engine)
     if loaded is None:
-        log.info("CPV model: none stored yet; training the first one from the shipped corpus (minutes)")
+        log.info("CPV model: none usable stored; training one from the shipped corpus (minutes)")
         retrain(engine, progress=progress)
         loaded = active_model(engine)
     if loaded is None:
