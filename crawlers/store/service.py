@@ -212,16 +212,9 @@ Written = tuple[int, str, dict[str, Any]]
 
 
 def _current(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The stored rows of these notices, locked until the batch commits (PostgreSQL; SQLite holds the write lock):
-    found by key, then read and locked by id."""
-    by_source: dict[str, list[str]] = {}
-    for source, source_id in sorted(keys):
-        by_source.setdefault(source, []).append(source_id)
-    ids = sorted(
-        row_id for source, source_ids in by_source.items() for row_id in _known_ids(connection, source, source_ids)
-    )
+    """The stored rows of these notices, locked until the batch commits (PostgreSQL; SQLite holds the write lock)."""
     current: dict[tuple[str, str], dict[str, Any]] = {}
-    for chunk in _chunks(ids, 900):
+    for condition in _key_conditions(connection, keys):
         rows = connection.execute(
             sa.select(
                 notice_table.c.id,
@@ -233,7 +226,7 @@ def _current(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple[s
                 notice_table.c.data,
                 notice_table.c.raw_document_id,
             )
-            .where(notice_table.c.id.in_(chunk))
+            .where(condition)
             .order_by(notice_table.c.id)  # one locking order for all processes: no deadlock
             .with_for_update()
         )
@@ -241,32 +234,38 @@ def _current(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple[s
     return current
 
 
-def _known_ids(connection: Connection, source: str, source_ids: Sequence[str]) -> list[int]:
-    """The row ids of the stored notices among these of one source, each found through the unique index on
-    (source, source_id). On PostgreSQL one index look-up per id, forced (`LATERAL ... LIMIT 1`): given
-    `source_id IN (...)`, or a join, its planner reads every notice of the source whenever its statistics are
-    older than the notices (autovacuum off, or behind a fast ingest), and each batch is slower as the store grows."""
-    found: list[int] = []
-    for chunk in _chunks(source_ids, 900):
-        if connection.dialect.name != "postgresql":
-            query = sa.select(notice_table.c.id).where(
-                notice_table.c.source == source, notice_table.c.source_id.in_(chunk)
-            )
-        else:
-            wanted = (
-                sa.func.unnest(sa.bindparam("source_ids", list(chunk), type_=postgresql.ARRAY(sa.String)))
-                .table_valued("source_id")
-                .render_derived()
-            )
-            one = (
-                sa.select(notice_table.c.id)
-                .where(notice_table.c.source == source, notice_table.c.source_id == wanted.c.source_id)
-                .limit(1)
-                .lateral()
-            )
-            query = sa.select(one.c.id).select_from(wanted).join(one, sa.true())
-        found.extend(connection.execute(query).scalars())
-    return found
+def _key_conditions(connection: Connection, keys: set[tuple[str, str]]) -> Iterator[sa.ColumnElement[bool]]:
+    """Conditions that select these notices through the unique index on (source, source_id), a chunk at a time.
+
+    On SQLite `source = ? AND source_id IN (...)`. On PostgreSQL the ids are found first, one index look-up per
+    key, forced (`LATERAL ... LIMIT 1`), then the rows are locked by id in one order: given `source_id IN (...)`,
+    or a join, its planner reads every notice of the source whenever its statistics are older than the notices
+    (autovacuum off, or behind a fast ingest), and each batch is slower as the store grows.
+    """
+    by_source: dict[str, list[str]] = {}
+    for source, source_id in sorted(keys):
+        by_source.setdefault(source, []).append(source_id)
+    if connection.dialect.name != "postgresql":
+        for source, source_ids in by_source.items():
+            for chunk in _chunks(source_ids, 900):
+                yield sa.and_(notice_table.c.source == source, notice_table.c.source_id.in_(chunk))
+        return
+    ids: list[int] = []
+    for source, source_ids in by_source.items():
+        wanted = (
+            sa.func.unnest(sa.bindparam("source_ids", source_ids, type_=postgresql.ARRAY(sa.String)))
+            .table_valued("source_id")
+            .render_derived()
+        )
+        one = (
+            sa.select(notice_table.c.id)
+            .where(notice_table.c.source == source, notice_table.c.source_id == wanted.c.source_id)
+            .limit(1)
+            .lateral()
+        )
+        ids += connection.execute(sa.select(one.c.id).select_from(wanted).join(one, sa.true())).scalars()
+    for chunk in _chunks(sorted(ids), 900):
+        yield notice_table.c.id.in_(chunk)
 
 
 def _versions(connection: Connection, notice_ids: Sequence[int]) -> set[tuple[int, str]]:
