@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from psycopg.types.json import Jsonb
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.sql.dml import Insert
 
@@ -67,6 +68,14 @@ def migration_lock(url: str) -> Iterator[None]:
             os.close(descriptor)
     else:
         yield
+
+
+def among(connection: sa.Connection, column: sa.ColumnElement[Any], values: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `column = ANY(array)`: one parameter rather than one per value, which
+    psycopg would otherwise find again in the statement's text at every batch (a third of linking's time)."""
+    if connection.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 def _driver_rows(table: sa.Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -61,6 +61,7 @@ from sqlmodel import Field, SQLModel
 
 from ..parsers.fields import NoticeError, buyer_zone
 from ..parsers.xml import parse_xml
+from .db import among, insert_rows
 from .models import JSONColumn, LotRecord, NoticeRecord, NoticeVersion, RawDocument, utcnow
 from .service import decompress
 
@@ -656,7 +657,7 @@ def _pending(
     start = bisect.bisect_right(stale, after) if after is not None else 0
     upcoming = [notice_id for _, notice_id in stale[start : start + limit]]
     if upcoming:
-        rows += connection.execute(query.where(n.c.id.in_(upcoming), _needs_link(n))).all()
+        rows += connection.execute(query.where(among(connection, n.c.id, upcoming), _needs_link(n))).all()
         rows = sorted({row.id: row for row in rows}.values(), key=lambda row: (row.published, row.id))[:limit]
     return rows
 
@@ -734,8 +735,11 @@ def _load_candidates(connection: Connection, batch: _Batch, pending: list[_Pendi
     latest = max(item.pub.published for item in pending) + window
     columns = (k.c.key, k.c.role, n.c.procedure_id, *_publication_columns(n))
     base = sa.select(*columns).select_from(k.join(n, n.c.id == k.c.notice_id)).where(n.c.procedure_id.isnot(None))
-    queries = [base.where(k.c.key.in_(chunk)) for chunk in _chunks(references)]
-    queries += [base.where(k.c.key.in_(chunk), n.c.published.between(earliest, latest)) for chunk in _chunks(buyers)]
+    queries = [base.where(among(connection, k.c.key, chunk)) for chunk in _chunks(references)]
+    queries += [
+        base.where(among(connection, k.c.key, chunk), n.c.published.between(earliest, latest))
+        for chunk in _chunks(buyers)
+    ]
     pubs: dict[int, _Pub] = {}
     for query in queries:
         for row in connection.execute(query):
@@ -745,7 +749,9 @@ def _load_candidates(connection: Connection, batch: _Batch, pending: list[_Pendi
             batch.hits[row.key].append((pub, row.role))
     procedures = sorted({pub.procedure for pub in pubs.values()})
     for chunk in _chunks(procedures):
-        kinds = sa.select(n.c.procedure_id, n.c.source, n.c.notice_type).where(n.c.procedure_id.in_(chunk))
+        kinds = sa.select(n.c.procedure_id, n.c.source, n.c.notice_type).where(
+            among(connection, n.c.procedure_id, chunk)
+        )
         for procedure_id, source, notice_type in connection.execute(kinds):
             batch.kinds[procedure_id].add((source, notice_type))
 
@@ -817,18 +823,18 @@ def _write_keys_and_links(connection: Connection, pending: list[_Pending], now: 
     """The keys of each notice (replacing those of its older version) and how it was linked; a notice linked
     again keeps the rule and evidence of its first link."""
     for chunk in _chunks([item.pub.notice_id for item in pending if item.has_link]):
-        connection.execute(key_table.delete().where(key_table.c.notice_id.in_(chunk)))
+        connection.execute(key_table.delete().where(among(connection, key_table.c.notice_id, chunk)))
     key_rows = [
         {"notice_id": item.pub.notice_id, "key": key, "role": role}
         for item in pending
         for key, role in item.keys.items()
     ]
-    for chunk in _chunks(key_rows, 1000):
-        connection.execute(key_table.insert(), list(chunk))
+    insert_rows(connection, key_table, key_rows)
     fresh = [item for item in pending if not item.has_link]
     if fresh:
-        connection.execute(
-            link_table.insert(),
+        insert_rows(
+            connection,
+            link_table,
             [
                 {
                     "notice_id": item.pub.notice_id,
@@ -943,17 +949,19 @@ def _timelines(connection: Connection, procedure_ids: Sequence[int]) -> dict[int
             n.c.version,
             link_table.c.cancelled,
         ).select_from(n.outerjoin(link_table, link_table.c.notice_id == n.c.id))
-        for row in connection.execute(query.where(n.c.procedure_id.in_(chunk))):
+        for row in connection.execute(query.where(among(connection, n.c.procedure_id, chunk))):
             notices[row.id] = row
     ids = sorted(notices)
     lots: dict[int, dict[str, str | None]] = defaultdict(dict)
     versions: list[Any] = []
     for chunk in _chunks(ids):
-        lot_query = sa.select(_lot.c.notice_id, _lot.c.lot_id, _lot.c.title).where(_lot.c.notice_id.in_(chunk))
+        lot_query = sa.select(_lot.c.notice_id, _lot.c.lot_id, _lot.c.title).where(
+            among(connection, _lot.c.notice_id, chunk)
+        )
         for notice_id, lot_id, title in connection.execute(lot_query.order_by(_lot.c.notice_id, _lot.c.position)):
             lots[notice_id][lot_id] = title
         version_query = sa.select(_version.c.notice_id, _version.c.version, _version.c.content_hash, _version.c.data)
-        versions.extend(connection.execute(version_query.where(_version.c.notice_id.in_(chunk))))
+        versions.extend(connection.execute(version_query.where(among(connection, _version.c.notice_id, chunk))))
     for row in notices.values():
         entries[row.procedure_id].append(
             _Entry(
@@ -1117,9 +1125,11 @@ def _refresh(connection: Connection, procedure_ids: Sequence[int], now: datetime
     current: dict[int, Any] = {}
     for chunk in _chunks(notice_ids):
         query = sa.select(change_table.c.notice_id, change_table.c.change_key)
-        recorded.update((a, b) for a, b in connection.execute(query.where(change_table.c.notice_id.in_(chunk))))
+        recorded.update(
+            (a, b) for a, b in connection.execute(query.where(among(connection, change_table.c.notice_id, chunk)))
+        )
     for chunk in _chunks(list(procedure_ids)):
-        for row in connection.execute(sa.select(procedure_table).where(procedure_table.c.id.in_(chunk))):
+        for row in connection.execute(sa.select(procedure_table).where(among(connection, procedure_table.c.id, chunk))):
             current[row.id] = row
     new_changes: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -1155,7 +1165,7 @@ def _refresh(connection: Connection, procedure_ids: Sequence[int], now: datetime
         ):
             updates.append({"procedure": procedure_id, "updated_at": now, **values})
     if new_changes:
-        connection.execute(change_table.insert(), new_changes)
+        insert_rows(connection, change_table, new_changes)
     if updates:
         connection.execute(
             procedure_table.update()

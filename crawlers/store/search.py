@@ -37,7 +37,7 @@ from sqlmodel import Field, SQLModel
 
 from ..codelists import cpv_codes, nuts_codes
 from ..notice import Notice
-from .db import insert_rows
+from .db import among, insert_rows
 from .models import NoticeRecord
 
 _notice: sa.Table = NoticeRecord.__table__  # type: ignore[attr-defined]
@@ -157,7 +157,7 @@ def write_index(connection: Connection, notices: Sequence[tuple[int, str, Mappin
     s = search_table
     ids = sorted(notice_id for notice_id, _, _ in notices)
     for start in range(0, len(ids), 900):
-        connection.execute(s.delete().where(s.c.notice_id.in_(ids[start : start + 900])))
+        connection.execute(s.delete().where(among(connection, s.c.notice_id, ids[start : start + 900])))
     rows = [{"notice_id": notice_id, "content_hash": digest, **document(data)} for notice_id, digest, data in notices]
     rows.sort(key=itemgetter("notice_id"))  # one order for all processes: no deadlock
     insert_rows(connection, s, rows)

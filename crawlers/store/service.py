@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..notice import Notice
 from ..parsers import ParsedNotice
 from ..parsers.fields import buyer_zone
-from .db import insert_returning, insert_rows
+from .db import among, insert_returning, insert_rows
 from .models import LotRecord, NoticeRecord, NoticeVersion, ParseErrorRecord, RawDocument, utcnow
 from .search import write_index
 
@@ -171,7 +171,9 @@ def _store_raw(connection: Connection, documents: dict[str, tuple[bytes, str, st
         return {}
     ids: dict[str, int] = {}
     for chunk in _chunks(list(documents), 900):
-        rows = connection.execute(sa.select(raw_table.c.sha256, raw_table.c.id).where(raw_table.c.sha256.in_(chunk)))
+        rows = connection.execute(
+            sa.select(raw_table.c.sha256, raw_table.c.id).where(among(connection, raw_table.c.sha256, chunk))
+        )
         ids.update({sha: row_id for sha, row_id in rows})
     missing = [
         {
@@ -196,7 +198,9 @@ def _ids_by(connection: Connection, column: sa.Column[Any], values: Sequence[Any
     table = column.table
     found: dict[Any, int] = {}
     for chunk in _chunks(values, 900):
-        found.update(dict(connection.execute(sa.select(column, table.c.id).where(column.in_(chunk))).all()))
+        found.update(
+            dict(connection.execute(sa.select(column, table.c.id).where(among(connection, column, chunk))).all())
+        )
     return found
 
 
@@ -265,7 +269,7 @@ def _key_conditions(connection: Connection, keys: set[tuple[str, str]]) -> Itera
         )
         ids += connection.execute(sa.select(one.c.id).select_from(wanted).join(one, sa.true())).scalars()
     for chunk in _chunks(sorted(ids), 900):
-        yield notice_table.c.id.in_(chunk)
+        yield among(connection, notice_table.c.id, chunk)
 
 
 def _versions(connection: Connection, notice_ids: Sequence[int]) -> set[tuple[int, str]]:
@@ -273,7 +277,7 @@ def _versions(connection: Connection, notice_ids: Sequence[int]) -> set[tuple[in
     for chunk in _chunks(notice_ids, 900):
         versions = connection.execute(
             sa.select(version_table.c.notice_id, version_table.c.content_hash).where(
-                version_table.c.notice_id.in_(chunk)
+                among(connection, version_table.c.notice_id, chunk)
             )
         )
         known.update((notice_id, digest) for notice_id, digest in versions)
