@@ -3,6 +3,7 @@ PIB_TEST_POSTGRES_URL is set (`make test` sets it), on PostgreSQL too. Each test
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -20,6 +21,20 @@ from pib.db import upgrade
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_URL = os.environ.get("PIB_TEST_POSTGRES_URL")
 os.environ["PIB_ENVIRONMENT"] = "test"  # the fixed test key: no secret file written under var/ by a test run
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_kept() -> Iterator[None]:
+    """A command that logs to stderr (`pib notify`, `pib cpv retrain`) points the root logger at the stderr of
+    the CliRunner, closed after the test: the records of later tests' server threads then fail with "I/O
+    operation on closed file". The handler it added goes with its test; pytest's own handlers stay."""
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if type(handler) is logging.StreamHandler and handler not in before:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
