@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -76,6 +76,33 @@ def among(connection: sa.Connection, column: sa.ColumnElement[Any], values: Sequ
     if connection.dialect.name == "postgresql":
         return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
     return column.in_(values)
+
+
+def set_by_id(connection: sa.Connection, column: sa.Column[Any], values: Mapping[int, Any]) -> None:
+    """`UPDATE table SET column = values[id]` for each id in `values`. On PostgreSQL one statement joins two
+    arrays (`unnest`): a `CASE` of hundreds of values is a statement psycopg parses anew at each batch, the
+    first cost of linking there. Elsewhere, `CASE` by chunks of 300 ids (SQLite's parameter limit)."""
+    if not values:
+        return
+    table: sa.Table = column.table  # type: ignore[assignment]
+    identifier = table.c.id
+    if connection.dialect.name == "postgresql":
+        pairs = (
+            sa.func.unnest(
+                sa.bindparam(None, list(values), type_=postgresql.ARRAY(identifier.type)),
+                sa.bindparam(None, list(values.values()), type_=postgresql.ARRAY(column.type)),
+            )
+            .table_valued("id", "value")
+            .render_derived(with_types=False)
+        )
+        connection.execute(table.update().where(identifier == pairs.c.id).values({column.name: pairs.c.value}))
+        return
+    ids = list(values)
+    for start in range(0, len(ids), 300):
+        part = {key: values[key] for key in ids[start : start + 300]}
+        connection.execute(
+            table.update().where(identifier.in_(list(part))).values({column.name: sa.case(part, value=identifier)})
+        )
 
 
 def _driver_rows(table: sa.Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

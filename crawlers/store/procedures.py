@@ -61,7 +61,7 @@ from sqlmodel import Field, SQLModel
 
 from ..parsers.fields import NoticeError, buyer_zone
 from ..parsers.xml import parse_xml
-from .db import among, insert_rows
+from .db import among, insert_returning, insert_rows, set_by_id
 from .models import JSONColumn, LotRecord, NoticeRecord, NoticeVersion, RawDocument, utcnow
 from .service import decompress
 
@@ -571,6 +571,7 @@ def link_procedures(
     older version (a newer one was stored since) are listed once at the start of the run."""
     summary = LinkSummary()
     after: tuple[date, int] | None = None
+    seen: _Seen = {}
     with engine.connect() as connection:
         stale = _relink(connection)
     while True:
@@ -579,7 +580,8 @@ def link_procedures(
             rows = _pending(connection, after, batch_size, stale)
             if not rows:
                 return summary
-            summary.add(_link_batch(connection, rows))
+            done, seen = _link_batch(connection, rows, seen)
+            summary.add(done)
         after = (rows[-1].published, rows[-1].id)
         if on_batch is not None:
             on_batch(summary)
@@ -724,8 +726,16 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-def _load_candidates(connection: Connection, batch: _Batch, pending: list[_Pending]) -> None:
-    """The stored publications sharing a key with the batch: by reference, and by buyer within the window."""
+_Seen = dict[tuple[int, int, str], _Pub]
+"""Publications read as candidates, by notice id, procedure and content hash."""
+
+
+def _load_candidates(connection: Connection, batch: _Batch, pending: list[_Pending], seen: _Seen) -> _Seen:
+    """The stored publications sharing a key with the batch: by reference, and by buyer within the window.
+
+    Consecutive batches share most of their candidates (the window spans months, a batch days): those `seen`
+    by the previous batch, unchanged since, are taken as they are rather than read into publications again.
+    Returns this batch's, for the next."""
     n, k = _notice, key_table
     mine = {item.pub.notice_id for item in pending}
     references = sorted({key for item in pending for key, role in item.keys.items() if role != "buyer"})
@@ -733,34 +743,39 @@ def _load_candidates(connection: Connection, batch: _Batch, pending: list[_Pendi
     window = timedelta(days=max(WINDOW_DAYS, WINDOW_DAYS_NO_DEADLINE))
     earliest = min(item.pub.published for item in pending) - window
     latest = max(item.pub.published for item in pending) + window
-    columns = (k.c.key, k.c.role, n.c.procedure_id, *_publication_columns(n))
+    columns = (k.c.key, k.c.role, n.c.procedure_id, n.c.content_hash, *_publication_columns(n))
     base = sa.select(*columns).select_from(k.join(n, n.c.id == k.c.notice_id)).where(n.c.procedure_id.isnot(None))
     queries = [base.where(among(connection, k.c.key, chunk)) for chunk in _chunks(references)]
     queries += [
         base.where(among(connection, k.c.key, chunk), n.c.published.between(earliest, latest))
         for chunk in _chunks(buyers)
     ]
-    pubs: dict[int, _Pub] = {}
+    pubs: _Seen = {}
     for query in queries:
-        for row in connection.execute(query):
+        for row in connection.execute(query).all():
             if row.id in mine:
                 continue
-            pub = pubs.get(row.id) or pubs.setdefault(row.id, _Pub.of(row, row.procedure_id))
+            identity = (row.id, row.procedure_id, row.content_hash)
+            pub = pubs.get(identity)
+            if pub is None:
+                pub = pubs[identity] = seen.get(identity) or _Pub.of(row, row.procedure_id)
             batch.hits[row.key].append((pub, row.role))
     procedures = sorted({pub.procedure for pub in pubs.values()})
     for chunk in _chunks(procedures):
         kinds = sa.select(n.c.procedure_id, n.c.source, n.c.notice_type).where(
             among(connection, n.c.procedure_id, chunk)
         )
-        for procedure_id, source, notice_type in connection.execute(kinds):
+        for procedure_id, source, notice_type in connection.execute(kinds).all():
             batch.kinds[procedure_id].add((source, notice_type))
+    return pubs
 
 
-def _link_batch(connection: Connection, rows: list[Any]) -> LinkSummary:
+def _link_batch(connection: Connection, rows: list[Any], seen: _Seen) -> tuple[LinkSummary, _Seen]:
+    """Link a batch of notices; returns what it did and the candidates it read (see `_load_candidates`)."""
     summary = LinkSummary(notices=len(rows))
     pending = [_prepare(row, summary) for row in rows]
     batch = _Batch()
-    _load_candidates(connection, batch, pending)
+    seen = _load_candidates(connection, batch, pending, seen)
     for item in pending:
         batch.link(item)
         batch.register(item.pub, item.keys)
@@ -778,7 +793,8 @@ def _link_batch(connection: Connection, rows: list[Any]) -> LinkSummary:
     firsts = {batch.find(item.pub.procedure): item for item in reversed(fresh)}
     if firsts:
         order = sorted(firsts, reverse=True)
-        inserted = connection.execute(
+        inserted = insert_returning(
+            connection,
             procedure_table.insert().returning(procedure_table.c.id, sort_by_parameter_order=True),
             [
                 {
@@ -808,15 +824,11 @@ def _link_batch(connection: Connection, rows: list[Any]) -> LinkSummary:
         for item in pending
         if final(item.pub.procedure) != item.pub.procedure or not item.linked_before
     }
-    for chunk in _chunks(sorted(moved), _CHUNK // 3):  # a few statements per batch, not one per notice
-        part = {notice_id: moved[notice_id] for notice_id in chunk}
-        connection.execute(
-            _notice.update().where(_notice.c.id.in_(chunk)).values(procedure_id=sa.case(part, value=_notice.c.id))
-        )
+    set_by_id(connection, _notice.c.procedure_id, {notice_id: moved[notice_id] for notice_id in sorted(moved)})
     _write_keys_and_links(connection, pending, now)
     touched = {final(item.pub.procedure) for item in pending} | set(absorbed.values())
     summary.changes = _refresh(connection, sorted(touched), now)
-    return summary
+    return summary, seen
 
 
 def _write_keys_and_links(connection: Connection, pending: list[_Pending], now: datetime) -> None:
@@ -949,7 +961,7 @@ def _timelines(connection: Connection, procedure_ids: Sequence[int]) -> dict[int
             n.c.version,
             link_table.c.cancelled,
         ).select_from(n.outerjoin(link_table, link_table.c.notice_id == n.c.id))
-        for row in connection.execute(query.where(among(connection, n.c.procedure_id, chunk))):
+        for row in connection.execute(query.where(among(connection, n.c.procedure_id, chunk))).all():
             notices[row.id] = row
     ids = sorted(notices)
     lots: dict[int, dict[str, str | None]] = defaultdict(dict)
@@ -958,7 +970,7 @@ def _timelines(connection: Connection, procedure_ids: Sequence[int]) -> dict[int
         lot_query = sa.select(_lot.c.notice_id, _lot.c.lot_id, _lot.c.title).where(
             among(connection, _lot.c.notice_id, chunk)
         )
-        for notice_id, lot_id, title in connection.execute(lot_query.order_by(_lot.c.notice_id, _lot.c.position)):
+        for notice_id, lot_id, title in connection.execute(lot_query.order_by(_lot.c.notice_id, _lot.c.position)).all():
             lots[notice_id][lot_id] = title
         version_query = sa.select(_version.c.notice_id, _version.c.version, _version.c.content_hash, _version.c.data)
         versions.extend(connection.execute(version_query.where(among(connection, _version.c.notice_id, chunk))))

@@ -357,6 +357,34 @@ def test_a_notice_naming_two_procedures_merges_them_into_the_older(engine: Engin
         procedure_history(engine, procedure_id=999)
 
 
+def test_a_merge_within_a_run_is_seen_by_the_batches_after_it(engine: Engine) -> None:
+    """A batch reads its candidates again when their procedure changed since the batch before (here merged):
+    a later notice naming the absorbed procedure's notice joins the one that absorbed it."""
+    school = {"name": "Mairie de l'École Numérique", "country": "FR"}
+    boamp = make_notice(**BOAMP)
+    ted = make_notice(**TED | {"title": "Interior works", "buyer": school})
+    bridge = make_notice(
+        **BOAMP
+        | {
+            "source_id": "26-9000",
+            "notice_type": "change",
+            "published": "2026-01-25",
+            "related": ["26-7298", "045678-2026"],
+        }
+    )
+    award = make_notice(
+        **BOAMP
+        | {"source_id": "26-9100", "notice_type": "award", "title": "Attribution", "buyer": school,
+           "published": "2026-03-02", "deadline": None, "related": ["045678-2026"]}
+    )  # fmt: skip
+    store(engine, boamp, ted, bridge, award)
+    summary = link_procedures(engine, batch_size=1)
+    assert (summary.notices, summary.merged) == (4, 1)
+    (kept,) = open_procedures(engine)
+    assert {procedure_of(engine, "boamp", n)["id"] for n in ("26-7298", "26-9000", "26-9100")} == {kept["id"]}
+    assert procedure_of(engine, "ted", "00045678-2026")["id"] == kept["id"]
+
+
 def test_a_reference_across_countries_is_not_followed(engine: Engine) -> None:
     """A reference contradicted by the buyers' countries is a typo or a reused id, not a twin."""
     belgian = make_notice(**TED | {"buyer": {"name": "Commune de La Madeleine", "country": "BE"}, "nuts": ["BE1"]})
