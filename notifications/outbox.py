@@ -49,6 +49,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from crawlers.store.db import among, insert_rows
 from crawlers.store.models import utcnow
 from watch.models import Match, User
 
@@ -144,8 +145,7 @@ def _insert(connection: Connection, composed: Sequence[Composed], now: datetime)
         sa.insert(content_table), [{"outbox_id": ids[c.email.key], **c.email.to_content()} for c in composed]
     )
     items = [{"outbox_id": ids[c.email.key], "user_id": c.user_id, "ref": ref} for c in composed for ref in c.refs]
-    if items:
-        connection.execute(sa.insert(item_table), items)
+    insert_rows(connection, item_table, items)  # by COPY on PostgreSQL: 20 items an email, 40,000 a digest run
 
 
 def enqueue(engine: Engine, composed: Sequence[Composed], *, now: datetime | None = None) -> tuple[int, int]:
@@ -308,26 +308,22 @@ def _finish(connection: Connection, row: Any, **values: Any) -> None:
     connection.execute(sa.update(outbox_table).where(outbox_table.c.id == row.id).values(claimed_by=None, **values))
 
 
-# Built once: the record of the emails is the hot path of a large digest run.
-_MARK_SENT = (
-    sa.update(outbox_table)
-    .where(outbox_table.c.id.in_(sa.bindparam("row_ids", expanding=True)))
-    .values(state="sent", sent_at=sa.bindparam("now"), last_error=None, claimed_by=None)
-)
-_MARK_NOTIFIED = (
-    sa.update(match_table)
-    .where(match_table.c.id.in_(sa.bindparam("match_ids", expanding=True)), match_table.c.notified_at.is_(None))
-    .values(notified_at=sa.bindparam("now"))
-)
-
-
 def _record_sent(engine: Engine, rows: Sequence[Any], now: datetime) -> None:
-    """Step 4: the rows are sent and the matches they carry are notified, in one transaction."""
+    """Step 4: the rows are sent and the matches they carry are notified, in one transaction (the hot path of
+    a large digest run: the ids go as one array on PostgreSQL, see `among`)."""
     match_ids = [match_id for row in rows for match_id in row.match_ids]
     with engine.begin() as connection:
-        connection.execute(_MARK_SENT, {"row_ids": [row.id for row in rows], "now": now})
+        connection.execute(
+            sa.update(outbox_table)
+            .where(among(connection, outbox_table.c.id, [row.id for row in rows]))
+            .values(state="sent", sent_at=now, last_error=None, claimed_by=None)
+        )
         if match_ids:
-            connection.execute(_MARK_NOTIFIED, {"match_ids": match_ids, "now": now})
+            connection.execute(
+                sa.update(match_table)
+                .where(among(connection, match_table.c.id, match_ids), match_table.c.notified_at.is_(None))
+                .values(notified_at=now)
+            )
 
 
 def _release(engine: Engine, rows: Sequence[Any]) -> None:

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from psycopg.types.json import Jsonb
 from sqlalchemy.dialects import postgresql
@@ -124,12 +125,15 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[
     names = list(rows[0])
     quote = connection.dialect.identifier_preparer.quote
     statement = f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN"
-    with (
-        connection.connection.driver_connection.cursor() as cursor,  # type: ignore[union-attr]
-        cursor.copy(statement) as copy,
-    ):
-        for row in _driver_rows(table, rows):
-            copy.write_row([row[name] for name in names])
+    try:
+        with (
+            connection.connection.driver_connection.cursor() as cursor,  # type: ignore[union-attr]
+            cursor.copy(statement) as copy,
+        ):
+            for row in _driver_rows(table, rows):
+                copy.write_row([row[name] for name in names])
+    except psycopg.IntegrityError as error:  # as SQLAlchemy raises it for its own statements
+        raise sa.exc.IntegrityError(statement, None, error) from error
 
 
 def insert_returning(connection: sa.Connection, statement: Insert, rows: Sequence[dict[str, Any]]) -> list[Any]:

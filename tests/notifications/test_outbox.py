@@ -3,6 +3,7 @@ a refused address is disabled and staff are told."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -206,6 +207,26 @@ def test_an_email_composed_twice_is_stored_once(engine: Engine, tmp_path: Path) 
     assert enqueue(engine, batch, now=NOW) == (1, 0)
     assert enqueue(engine, batch, now=NOW) == (0, 1)  # e.g. a second run racing the first
     assert len(outbox_rows(engine)) == 1
+
+
+def test_a_thing_already_in_another_email_keeps_that_one_email_out_and_stores_the_rest(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Two composers racing with different emails carrying one same thing: the second email is skipped (its
+    thing is unique per user), the other email of its batch stored, and nothing of the skipped one remains."""
+    settings = settings_for(tmp_path)
+    firm = add_firm(engine, name="École Numérique SA")
+    add_match(engine, firm, add_notice(engine))
+    composer = Composer(settings, NOW)
+    [[first]] = list(compose_digests(engine, frequency="daily", composer=composer))
+    assert enqueue(engine, [first], now=NOW) == (1, 0)
+    overlapping = replace(first, email=replace(first.email, key=first.email.key + ".b"), refs=[*first.refs, "x:1"])
+    other = replace(first, email=replace(first.email, key=first.email.key + ".c"), refs=["x:2"])
+
+    assert enqueue(engine, [overlapping, other], now=NOW) == (1, 1)
+    assert sorted(row.key for row in outbox_rows(engine)) == [first.email.key, other.email.key]
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(content_table)).scalar_one() == 2
 
 
 def test_an_email_to_a_user_who_unsubscribed_meanwhile_is_cancelled(engine: Engine, tmp_path: Path) -> None:
