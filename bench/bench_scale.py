@@ -12,7 +12,7 @@ The notices come in chunks, as crawls bring them: each chunk is stored (parse-fr
 notices), linked (`link_procedures`) and routed (`route_new`), and each step is timed. Printed, for SQLite and
 PostgreSQL (PIB_BENCH_POSTGRES_URL), each in a process of its own:
 - notices per second end to end (store + link + route; target: at least 250), and of each step;
-- the peak memory of the process (resident set, `getrusage`), the corpus being generated chunk by chunk;
+- the peak memory of the process (resident set, `common.peak_memory_mb`), the corpus being generated chunk by chunk;
 - the growth of each step's time per notice from 10,000 stored to 50,000 stored (the chunk that ends at each):
   about 1.0 when the step stays linear in the notices it handles, whatever the store already holds.
 
@@ -26,7 +26,6 @@ import argparse
 import copy
 import multiprocessing
 import random
-import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bench.bench_match import make_notices, make_profiles, read_labels, recorded_notices, store_corpus
-from bench.common import database_kinds, scratch_databases
+from bench.common import database_kinds, peak_memory_mb, scratch_databases
 from crawlers.notice import Notice
 from crawlers.parsers import ParsedNotice
 from crawlers.store.db import get_engine
@@ -147,7 +146,7 @@ def run_one(kind: str, size: int, chunks: int) -> Run:
                 flush=True,
             )
         engine.dispose()
-    run.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    run.peak_mb = peak_memory_mb()
     return run
 
 

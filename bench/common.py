@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import tempfile
 import time
 import uuid
@@ -27,6 +28,22 @@ def best_of(repeat: int, action: Callable[[], object]) -> float:
         action()
         times.append(time.perf_counter() - started)
     return min(times)
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident set since it started (or exec'd), in MB.
+
+    Linux's `VmHWM` rather than `getrusage`'s `ru_maxrss`, which a process started by multiprocessing's spawn
+    inherits from its parent: after `bench cpv` trained a model, every later child reported the trainer's 1.8 GB.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def database_kinds() -> list[str]:
