@@ -824,7 +824,7 @@ def _link_batch(connection: Connection, rows: list[Any], seen: _Seen) -> tuple[L
         for item in pending
         if final(item.pub.procedure) != item.pub.procedure or not item.linked_before
     }
-    set_by_id(connection, _notice.c.procedure_id, {notice_id: moved[notice_id] for notice_id in sorted(moved)})
+    set_by_id(connection, _notice.c.procedure_id, dict(sorted(moved.items())))  # one order for all: no deadlock
     _write_keys_and_links(connection, pending, now)
     touched = {final(item.pub.procedure) for item in pending} | set(absorbed.values())
     summary.changes = _refresh(connection, sorted(touched), now)
