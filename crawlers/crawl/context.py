@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -19,6 +20,9 @@ from config.settings import Settings
 
 from ..store.models import utcnow
 from .models import CrawlCheckpoint
+
+if TYPE_CHECKING:
+    from .worker import ParseWorker
 
 SOURCES = ("ted", "boamp", "be", "decp", "feeds")
 """The crawlable sources, as `pib crawl SOURCE` names them."""
@@ -137,8 +141,11 @@ class CrawlContext:
     events: Counter[str] = field(default_factory=Counter)
     """What was survived, counted: `HTTP 429, waited as asked (Retry-After)` → 2."""
     store_failed: bool = False
-    flush: Callable[[], None] = lambda: None
-    """Stores what the pipeline holds; set by the pipeline when the spider opens."""
+    worker: ParseWorker | None = None
+    """The run's parsing process, which parses and stores the answers of the API spiders."""
+    flush: Callable[[], bool] = lambda: False
+    """Stores what the pipeline and the parsing process hold; True when answers are being fetched again.
+    Set by the pipeline when the spider opens."""
     checkpoint_before: date | None = field(init=False, default=None)
     _blocked: bool = False
     _pending: date | None = None

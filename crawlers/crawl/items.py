@@ -1,10 +1,20 @@
-"""What a spider yields: a parsed notice on its way to the store, or a document or record set aside."""
+"""What a spider yields: an answer to parse, a parsed notice on its way to the store, or a document or record
+set aside."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scrapy.http import Response
+
 from ..parsers import ParsedNotice
+
+
+@dataclass(frozen=True)
+class AnswerItem:
+    """An answer of an API, parsed and stored by the crawl's parsing process (crawlers.crawl.worker)."""
+
+    response: Response
 
 
 @dataclass(frozen=True)

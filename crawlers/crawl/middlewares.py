@@ -19,11 +19,12 @@ from email.utils import parsedate_to_datetime
 from time import monotonic
 from typing import Self
 
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import load_object
 
@@ -80,6 +81,23 @@ def describe_exception(exception: BaseException) -> str:
         if cls.__name__ in _EXCEPTION_NAMES:
             return _EXCEPTION_NAMES[cls.__name__]
     return type(exception).__name__
+
+
+def fetch_again(request: Request, *, spider: Spider, context: CrawlContext, reason: str) -> Request | None:
+    """The same request once more, counted with the download retries; None when its retries are spent."""
+    retry = get_retry_request(request, spider=spider, reason=reason)
+    if retry is not None:
+        retry.dont_filter = True
+        context.note(f"{reason}, fetched again")
+    return retry
+
+
+def retries_left(request: Request, settings: BaseSettings) -> bool:
+    """Whether `fetch_again` would fetch the request once more, as Scrapy's `get_retry_request` decides it."""
+    limit = request.meta.get("max_retry_times")
+    if limit is None:
+        limit = settings.getint("RETRY_TIMES")
+    return int(request.meta.get("retry_times", 0)) + 1 <= int(limit)
 
 
 class PoliteRetryMiddleware:

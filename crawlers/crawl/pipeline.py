@@ -1,24 +1,26 @@
-"""The one item pipeline: notices into the store in batches, failures set aside once.
+"""The one item pipeline: answers to the parsing process, parsed notices into the store in batches, failures
+set aside once.
 
-Parsing already normalized and validated each notice (crawlers.parsers); the store deduplicates on
-`(source, source_id)` and upserts with versions. Batches make a crawl cost a few statements per
-`BATCH` notices. The spider flushes at the end of each date window, before the checkpoint moves, so
-a checkpoint never passes over a notice that is not stored.
+The API spiders yield their answers whole (`AnswerItem`); the crawl's parsing process (`worker.py`) parses
+and stores them while this process fetches the next ones. Feeds, parsed here, are stored here. The spider
+flushes at the end of each date window, before the checkpoint moves, so a checkpoint never passes over a
+notice that is not stored; an answer the parsing process found cut short is fetched again before it does.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import Any, Self
 
-import sqlalchemy as sa
+from scrapy import Request
 from scrapy.crawler import Crawler
 
-from ..store.service import Failure, Incoming, error_table, notice_table, record_failures, store_notices
+from .batches import Batches, Tally
 from .context import CrawlContext
-from .items import FailureItem, NoticeItem
-
-BATCH = 200
+from .items import AnswerItem
+from .middlewares import fetch_again, retries_left
+from .worker import Answer, Report, WorkerLost
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +28,11 @@ logger = logging.getLogger(__name__)
 class StorePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.notices: list[NoticeItem] = []
-        self.failures: list[FailureItem] = []
         self.context: CrawlContext | None = None
+        self.batches: Batches | None = None
+        self.in_flight: deque[Request | None] = deque()
+        """The request of each answer sent to the parsing process and not yet reported on, in sending order."""
+        self.lost = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -39,91 +43,95 @@ class StorePipeline:
         if not isinstance(context, CrawlContext):
             raise TypeError("StorePipeline needs a spider started with a CrawlContext (see crawlers.crawl)")
         self.context = context
+        self.batches = Batches(context.engine)
         context.flush = self.flush
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, NoticeItem):
-            self.notices.append(item)
-            if len(self.notices) >= BATCH:
-                self.flush()
-        elif isinstance(item, FailureItem):
-            self.failures.append(item)
-            if len(self.failures) >= BATCH:
-                self.flush()
+        assert self.context is not None and self.batches is not None
+        if isinstance(item, AnswerItem):
+            self._send(item)
+        else:
+            self.batches.add(item)
+            if self.batches.full:
+                self._take(self.batches.store())
         return item
 
     def close_spider(self) -> None:
-        self.flush()
+        self.flush(closing=True)
 
-    def flush(self) -> None:
-        """Store what is held; a store that refuses ends the run as failed rather than losing notices."""
-        context = self.context
-        if context is None or (not self.notices and not self.failures):
-            return
-        notices, failures = self.notices, self.failures
-        self.notices, self.failures = [], []
+    def flush(self, *, closing: bool = False) -> bool:
+        """Store what is held, here and in the parsing process; True when answers are being fetched again."""
+        context, batches = self.context, self.batches
+        if context is None or batches is None:
+            return False
+        if batches.notices or batches.failures:
+            self._take(batches.store())
+        if context.worker is None or self.lost:
+            return False
         try:
-            if notices:
-                summary = store_notices(context.engine, _with_first_dates(context, notices))
-                context.stored += summary.stored
-                context.updated += summary.updated
-                context.unchanged += summary.unchanged
-                context.older += summary.older
-            if failures:
-                _set_aside(context, failures)
-        except sa.exc.SQLAlchemyError as error:
-            context.store_failed = True
-            context.error(f"the store refused {len(notices)} notices: {type(error).__name__}: {error}"[:500])
-            logger.error("store failed source=%s error=%s", context.source, error)
-            engine = self.crawler.engine
-            if engine is not None and engine.spider is not None:
-                from scrapy.utils.defer import deferred_from_coro
+            reports = context.worker.settle()
+        except WorkerLost as error:
+            self._lose(error)
+            return False
+        return self._take_reports(reports, closing=closing)
 
-                deferred_from_coro(engine.close_spider_async(reason="store_error"))
+    def _send(self, item: AnswerItem) -> None:
+        context = self.context
+        assert context is not None
+        if context.worker is None:
+            raise TypeError("an AnswerItem needs a crawl started with a parsing process (see crawlers.crawl)")
+        if self.lost:
+            return
+        request = item.response.request
+        retryable = request is not None and retries_left(request, self.crawler.settings)
+        self.in_flight.append(request)
+        try:
+            reports = context.worker.send(Answer(item.response.url, item.response.body, retryable))
+        except WorkerLost as error:
+            self._lose(error)
+            return
+        self._take_reports(reports)
 
+    def _take_reports(self, reports: list[Report], *, closing: bool = False) -> bool:
+        again = False
+        for report in reports:
+            self._take(report.tally)
+            covered = [self.in_flight.popleft() for _ in range(report.answers)]
+            for index in report.again:
+                again |= self._fetch_again(covered[index], closing=closing)
+        return again
 
-def _with_first_dates(context: CrawlContext, items: list[NoticeItem]) -> list[Incoming]:
-    """Incoming notices; an undated entry already stored keeps the publication date it was stored with."""
-    undated = {(i.parsed.notice.source, i.parsed.notice.source_id) for i in items if i.keep_first_date}
-    stored: dict[tuple[str, str], Any] = {}
-    if undated:
-        with context.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(notice_table.c.source, notice_table.c.source_id, notice_table.c.published).where(
-                    notice_table.c.source.in_({source for source, _ in undated}),
-                    notice_table.c.source_id.in_({source_id for _, source_id in undated}),
-                )
-            )
-            stored = {(source, source_id): published for source, source_id, published in rows}
-    incoming = []
-    for item in items:
-        parsed = item.parsed
-        key = (parsed.notice.source, parsed.notice.source_id)
-        if item.keep_first_date and key in stored and stored[key] != parsed.notice.published:
-            notice = parsed.notice.model_copy(update={"published": stored[key]})
-            parsed = type(parsed)(notice, parsed.raw, parsed.record, parsed.format)
-        incoming.append(Incoming(parsed, item.origin))
-    return incoming
+    def _fetch_again(self, request: Request | None, *, closing: bool) -> bool:
+        context, spider, engine = self.context, self.crawler.spider, self.crawler.engine
+        assert context is not None
+        retry = None
+        if request is not None and not closing and spider is not None and engine is not None:
+            retry = fetch_again(request, spider=spider, context=context, reason="malformed answer")
+        if retry is None:
+            url = request.url if request is not None else "?"
+            context.error(f"{url}: malformed answer, not fetched again as the crawl was ending"[:500])
+            return False
+        engine.crawl(retry)
+        return True
 
+    def _take(self, tally: Tally) -> None:
+        assert self.context is not None
+        tally.add_to(self.context)
+        if tally.refusals:
+            self._stop("store_error")
 
-def _set_aside(context: CrawlContext, items: list[FailureItem]) -> None:
-    """Record the failures not recorded yet (a document failing at every crawl is listed once)."""
-    with context.engine.connect() as connection:
-        known = {
-            (origin, record, reason)
-            for origin, record, reason in connection.execute(
-                sa.select(error_table.c.origin, error_table.c.record, error_table.c.reason).where(
-                    error_table.c.origin.in_({item.origin[:1000] for item in items})
-                )
-            )
-        }
-    fresh: dict[tuple[str, str, str], FailureItem] = {}
-    for item in items:
-        key = (item.origin[:1000], item.record[:200], item.reason)
-        if key not in known:
-            fresh.setdefault(key, item)
-    context.failed += len(items)
-    if fresh:
-        content = {item.origin: item.content for item in fresh.values() if item.content is not None}
-        failures = [Failure(item.origin, item.record, item.reason) for item in fresh.values()]
-        record_failures(context.engine, failures, content)
+    def _lose(self, error: WorkerLost) -> None:
+        assert self.context is not None
+        self.lost = True
+        self.context.store_failed = True
+        self.context.error(str(error))
+        logger.error("parsing process lost source=%s error=%s", self.context.source, error)
+        self._stop("parsing_process_lost")
+
+    def _stop(self, reason: str) -> None:
+        """End the run as failed rather than losing notices."""
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason=reason))

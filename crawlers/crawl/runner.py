@@ -2,7 +2,8 @@
 
 Scrapy's reactor cannot be restarted in a process, so a crawl is a process: `pib crawl SOURCE`, or
 `python -m crawlers.crawl SOURCE` for the scheduler, through `crawl_in_subprocess()`. `run_crawl()`
-runs in the calling process and may be called once per process.
+runs in the calling process and may be called once per process; it forks the crawl's parsing process
+(`worker.py`), which parses and stores what the spider fetches.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..store.db import get_engine
 from ..store.models import utcnow
 from .context import SOURCES, CrawlContext, has_passed_working_day, read_checkpoint
 from .models import CrawlRun
+from .worker import ParseWorker
 
 run_table: sa.Table = CrawlRun.__table__  # type: ignore[attr-defined]
 
@@ -276,6 +278,8 @@ def run_crawl(
     if source == "feeds" and backfill:
         context.warn("feeds have no date filter: --since and --until are ignored")
     reason: str | None = None
+    if source != "feeds":  # feeds are parsed as they are read, with their own options
+        context.worker = ParseWorker(settings.database_url)  # forked before Scrapy starts its reactor
     try:
         process = CrawlerProcess(settings=scrapy_settings(settings))
         crawler = process.create_crawler(SPIDERS[source])
@@ -287,6 +291,8 @@ def run_crawl(
         context.error(f"the crawl stopped on an unexpected error: {type(error).__name__}: {error}")
         raise
     finally:
+        if context.worker is not None:
+            context.worker.stop()
         report = _finish(context, reason=reason, requests=context.requests, started_at=started_at)
     return report
 

@@ -1,7 +1,8 @@
-"""Base spiders: a spider fetches; `crawlers.parsers` makes the notices; the pipeline stores them.
+"""Base spiders: a spider fetches; `crawlers.parsers` makes the notices and the pipeline stores them, in the
+crawl's parsing process for the API answers (`crawlers.crawl.worker`).
 
-- `NoticeSpider`: the run's `CrawlContext`, turning an answer into notice and failure items, and
-  reading an answer again when it is malformed (a truncated page, broken JSON).
+- `NoticeSpider`: the run's `CrawlContext`, handing an answer over to be parsed, and reading an answer
+  again when it is malformed (a truncated page, broken JSON).
 - `WindowSpider`: publication-date windows read one after another, oldest first. A window whose
   first page announces more notices than its source allows (or than `crawl_window_notices`) is split
   in halves. When the engine is idle the window is over: it is read again if its listing changed while
@@ -17,10 +18,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar, Self
 
 import scrapy
-from lxml import etree
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -29,31 +28,13 @@ from twisted.python.failure import Failure
 from config.settings import Settings
 
 from ..crawl.context import CrawlContext, Window
-from ..crawl.items import FailureItem, NoticeItem
-from ..crawl.middlewares import describe_exception
-from ..parsers import parse_bytes
+from ..crawl.items import AnswerItem, FailureItem, NoticeItem
+from ..crawl.middlewares import describe_exception, fetch_again
 
 MAX_REREADS = 2
 """How many times a window whose listing changed while paging is read again before giving up."""
 
-Output = Request | NoticeItem | FailureItem
-
-
-def _well_formed(body: bytes) -> bool:
-    """Whether a body is complete XML or JSON (a failure on it is then the document's, not the wire's)."""
-    start = body.lstrip()[:1]
-    if start in (b"{", b"["):
-        try:
-            json.loads(body)
-        except ValueError:
-            return False
-        return True
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        etree.fromstring(body, parser=parser)
-    except etree.XMLSyntaxError:
-        return False
-    return True
+Output = Request | AnswerItem | NoticeItem | FailureItem
 
 
 class NoticeSpider(scrapy.Spider):
@@ -69,38 +50,15 @@ class NoticeSpider(scrapy.Spider):
         return self.context.settings
 
     def notices(self, response: Response) -> Iterator[Output]:
-        """Items for every notice of an answer; a whole answer that is not even well-formed is fetched
-        again (it was cut on the way) before being set aside."""
-        outcome = parse_bytes(response.body)
-        whole_failure = not outcome.notices and any(failure.record == "" for failure in outcome.failures)
-        if whole_failure and not _well_formed(response.body):
-            retry = self.again(response, "malformed answer")
-            if retry is not None:
-                yield retry
-                return
-        for parsed in outcome.notices:
-            self.context.fetched += 1
-            yield NoticeItem(parsed, response.url)
-        for failure in outcome.failures:
-            if failure.record:
-                # One bad record of a page: its neighbours are stored, and the run's health names it.
-                self.context.warn(f"record set aside: {response.url} {failure.record}: {failure.reason}"[:500])
-            yield FailureItem(response.url, failure.record, failure.reason, response.body)
-
-    def again(self, response: Response, reason: str) -> Request | None:
-        """The same request once more (counted with the download retries), or None when retries are spent."""
-        request = response.request
-        if request is None:
-            return None
-        retry = get_retry_request(request, spider=self, reason=reason)
-        if retry is not None:
-            retry.dont_filter = True
-            self.context.note(f"{reason}, fetched again")
-        return retry
+        """The answer, for the crawl's parsing process: it stores every notice in it, sets bad records and
+        documents aside, and has an answer that is not even well-formed (cut on the way) fetched again."""
+        yield AnswerItem(response)
 
     def retry_or_give_up(self, response: Response, window: Window, reason: str) -> Iterator[Request]:
         """A bad answer is fetched again; when retries are spent, the window records the failure."""
-        retry = self.again(response, reason)
+        retry = None
+        if response.request is not None:
+            retry = fetch_again(response.request, spider=self, context=self.context, reason=reason)
         if retry is None:
             window.failures.append(f"{response.url}: {reason}, given up")
         else:
@@ -177,6 +135,8 @@ class WindowSpider(NoticeSpider):
         window = self.current
         if window is None:
             return
+        if self.context.flush():
+            raise DontCloseSpider  # answers cut on the way are fetched again: the window is not over yet
         if window.changed_while_paging() and not window.failures:
             if window.rereads < MAX_REREADS:
                 self.context.note("the listing changed while paging, window read again")
