@@ -6,6 +6,9 @@ database, in the same run.
 Goal (issue 13): the crawl within 1.5x of the ingest from disk (issue 3 asked 2x). Politeness is off for
 loopback: no delay, no AutoThrottle, 16 requests in flight, no request cap. SQLite only, to stay within the
 time of a bench run (the store is the same code on PostgreSQL; `bench ingest` measures it there).
+
+ROUNDS rounds, each ingesting then crawling every source into fresh databases; the best time of each side is
+kept, and each round's ratio for all sources printed: single runs of the same code drift by a tenth or more.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +27,7 @@ from crawlers.replay import load_catalog, start_replay_server
 from crawlers.replay.catalog import Catalog
 from crawlers.store.db import get_engine
 
+ROUNDS = 3
 TARGET = 10_000
 SOURCES = ("ted", "boamp", "be")
 PAGE = 100
@@ -71,6 +76,23 @@ def _crawl(source: str, base_url: str, database_url: str) -> CrawlReport:
     return crawl_in_subprocess(source=source, since=date(2000, 1, 1), until=date(2026, 6, 30), env=env, timeout=600)
 
 
+def _ingest_then_crawl(
+    source: str, files: list[Path], base_url: str, new_database: Callable[[str], str]
+) -> tuple[float, float, CrawlReport, int]:
+    """The ingest of a source's files and its crawl, each into a fresh database: both times, the crawl's
+    report and how many notices the ingest stored."""
+    ingest_url, crawl_url = new_database("sqlite"), new_database("sqlite")
+    started = time.perf_counter()
+    ingested = ingest_files(get_engine(ingest_url), files)
+    ingest_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    report = _crawl(source, base_url, crawl_url)
+    crawl_seconds = time.perf_counter() - started
+    get_engine(ingest_url).dispose()
+    get_engine(crawl_url).dispose()
+    return ingest_seconds, crawl_seconds, report, ingested.stored
+
+
 def _row(label: str, notices: int, ingest: float, crawl: float, requests: int) -> None:
     print(
         f"{label:<7} {notices:>8,} {ingest:>9.1f} {notices / ingest:>10,.0f} {crawl:>8.1f} {notices / crawl:>10,.0f} "
@@ -89,30 +111,41 @@ def main() -> None:
         files = _write(server.catalog, Path(folder))
         size = sum(path.stat().st_size for paths in files.values() for path in paths) / 1e6
         print(f"{sum(map(len, files.values())):,} files, {size:,.0f} MB on disk for the ingest baseline (SQLite)")
+        best: dict[str, list[float]] = {source: [float("inf"), float("inf")] for source in SOURCES}
+        reports: dict[str, CrawlReport] = {}
+        ingested: dict[str, int] = {}
+        for round_ in range(1, ROUNDS + 1):
+            times = {
+                source: _ingest_then_crawl(source, files[source], server.base_url, new_database) for source in SOURCES
+            }
+            for source, (ingest_seconds, crawl_seconds, report, stored) in times.items():
+                best[source][0] = min(best[source][0], ingest_seconds)
+                best[source][1] = min(best[source][1], crawl_seconds)
+                reports[source], ingested[source] = report, stored
+            ingest_all = sum(ingest for ingest, _, _, _ in times.values())
+            crawl_all = sum(crawl for _, crawl, _, _ in times.values())
+            print(
+                f"  round {round_}: all sources {crawl_all / ingest_all:.2f}x ({crawl_all:.1f} s / {ingest_all:.1f} s)"
+            )
         print(
             f"{'source':<7} {'notices':>8} {'ingest s':>9} {'notices/s':>10} {'crawl s':>8} {'notices/s':>10} "
             f"{'requests':>9} {'ratio':>6}"
         )
-        ingest_url, crawl_url = new_database("sqlite"), new_database("sqlite")
-        totals = [0, 0.0, 0.0, 0]
         for source in SOURCES:
-            started = time.perf_counter()
-            ingested = ingest_files(get_engine(ingest_url), files[source])
-            ingest_seconds = time.perf_counter() - started
-            started = time.perf_counter()
-            report = _crawl(source, server.base_url, crawl_url)
-            crawl_seconds = time.perf_counter() - started
-            if report.stored != ingested.stored or not report.ok:
-                print(f"  ! {source}: crawl {report.status}, {report.stored:,} stored; ingest {ingested.stored:,}")
-            _row(source, report.stored, ingest_seconds, crawl_seconds, report.requests)
-            for index, value in enumerate((report.stored, ingest_seconds, crawl_seconds, report.requests)):
-                totals[index] += value
-        _row("all", int(totals[0]), totals[1], totals[2], int(totals[3]))
-        get_engine(ingest_url).dispose()
-        get_engine(crawl_url).dispose()
+            report = reports[source]
+            if report.stored != ingested[source] or not report.ok:
+                print(f"  ! {source}: crawl {report.status}, {report.stored:,} stored; ingest {ingested[source]:,}")
+            _row(source, report.stored, best[source][0], best[source][1], report.requests)
+        _row(
+            "all",
+            sum(report.stored for report in reports.values()),
+            sum(ingest for ingest, _ in best.values()),
+            sum(crawl for _, crawl in best.values()),
+            sum(report.requests for report in reports.values()),
+        )
     print(
-        "ratio = crawl time / ingest time of the same notices, end to end (the crawl's process start, HTTP on"
-        " loopback, parse, store); goal <= 1.5x"
+        f"ratio = crawl time / ingest time of the same notices, best of {ROUNDS} rounds each, end to end (the"
+        " crawl's process start, HTTP on loopback, parse, store); goal <= 1.5x"
     )
 
 
